@@ -1,0 +1,156 @@
+//! The command line (clap derive) and its conversion into a study to run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::InputError;
+use crate::model::{Initializer, Widths};
+use crate::optim::Optimizer;
+use crate::outcome::Tolerances;
+use crate::study::StudySpec;
+use crate::study::run::RunOptions;
+
+/// aemc: Monte Carlo studies of how tiny autoencoders fail to train.
+#[derive(Debug, Parser)]
+#[command(name = "aemc", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a study file.
+    Run(RunArgs),
+    /// Run a grid given on the command line.
+    Sweep(SweepArgs),
+}
+
+/// How to execute; never changes results.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Worker threads [default: the number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Networks trained together per engine call [default: the study's, else 256].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub population: Option<u64>,
+    /// Add every initial and final parameter to runs.csv.
+    #[arg(long)]
+    pub weights: bool,
+}
+
+/// `aemc run STUDY.toml`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The study file.
+    pub study: PathBuf,
+    /// Output directory [default: results/<study name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override the runs per configuration.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: Option<u64>,
+    /// Override the study seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Execution settings.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+/// `aemc sweep --widths ... --runs N --epochs E --out DIR`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Comma-separated widths h1-h2-h3, for example 2-1-2,5-2-5.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub widths: Vec<Widths>,
+    /// Runs per configuration.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
+    /// Comma-separated training steps.
+    #[arg(long, value_delimiter = ',', required = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: Vec<u32>,
+    /// Comma-separated initialisers.
+    #[arg(long, value_delimiter = ',', default_value = "glorot-uniform")]
+    pub init: Vec<Initializer>,
+    /// Comma-separated optimisers.
+    #[arg(long, value_delimiter = ',', default_value = "adam")]
+    pub optimizer: Vec<Optimizer>,
+    /// Comma-separated learning rates.
+    #[arg(long, value_delimiter = ',', default_value = "0.001", allow_negative_numbers = true)]
+    pub lr: Vec<f64>,
+    /// Study seed.
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+    /// Name recorded in the results.
+    #[arg(long, default_value = "sweep")]
+    pub name: String,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Execution settings.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+/// A validated study with where and how to run it.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The study.
+    pub spec: StudySpec,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Threads and population size.
+    pub options: RunOptions,
+    /// Whether runs.csv carries every parameter.
+    pub weights: bool,
+}
+
+fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
+    if let Some(p) = exec.population {
+        spec.population = p as usize;
+    }
+    let threads = exec
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    RunOptions { threads, population: spec.population }
+}
+
+impl Command {
+    /// Reads and validates everything the command asks for, touching no output file.
+    pub fn invocation(self) -> Result<Invocation, InputError> {
+        match self {
+            Command::Run(a) => {
+                let mut spec = StudySpec::from_file(&a.study)?;
+                spec.runs = a.runs.unwrap_or(spec.runs);
+                spec.seed = a.seed.unwrap_or(spec.seed);
+                let options = options(&a.exec, &mut spec);
+                let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
+                Ok(Invocation { spec, out, options, weights: a.exec.weights })
+            }
+            Command::Sweep(a) => {
+                let mut spec = StudySpec {
+                    name: a.name,
+                    seed: a.seed,
+                    runs: a.runs,
+                    widths: a.widths,
+                    init: a.init,
+                    optimizer: a.optimizer,
+                    lr: a.lr,
+                    epochs: a.epochs,
+                    population: 256,
+                    tolerances: Tolerances::default(),
+                };
+                let options = options(&a.exec, &mut spec);
+                // Study-file keys and sweep flags share names: report the flag.
+                spec.validate().map_err(|e| InputError::field(format!("--{}", e.field), e.message))?;
+                Ok(Invocation { spec, out: a.out, options, weights: a.exec.weights })
+            }
+        }
+    }
+}

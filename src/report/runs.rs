@@ -1,0 +1,116 @@
+//! `runs.csv`: one row per run, streamed as runs finish, in run order.
+//!
+//! Rows go to `runs.csv.partial`, which is renamed to `runs.csv` only once the study is
+//! complete, so a `runs.csv` is never half-written.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{CONFIG_COLUMNS, config_cells};
+use crate::data::{IMAGE_COUNT, PIXELS};
+use crate::model::ParamLayout;
+use crate::study::run::RunRecord;
+use crate::study::{Configuration, StudySpec};
+
+/// The file name of the finished runs table.
+pub const RUNS_FILE: &str = "runs.csv";
+/// The file name while the study is running.
+pub const PARTIAL_RUNS_FILE: &str = "runs.csv.partial";
+
+/// Streams run records to `runs.csv.partial`.
+pub struct RunsCsv {
+    writer: csv::Writer<BufWriter<File>>,
+    dir: PathBuf,
+    configs: Vec<Configuration>,
+    max_code: usize,
+    /// With `--weights`: the union of parameter names, and per configuration each name's
+    /// index in that configuration's layout.
+    weights: Option<(Vec<String>, Vec<HashMap<String, usize>>)>,
+}
+
+impl RunsCsv {
+    /// The column names for a study.
+    pub fn header(spec: &StudySpec, weights: bool) -> Vec<String> {
+        let mut h: Vec<String> = CONFIG_COLUMNS.iter().map(|s| s.to_string()).collect();
+        for c in ["run", "seed", "final_loss", "class", "partition", "converged", "structure", "floor", "gray_cells"] {
+            h.push(c.to_string());
+        }
+        let max = spec.max_widths();
+        for i in 1..=IMAGE_COUNT {
+            for k in 0..max.h2 {
+                h.push(format!("code_{i}_{k}"));
+            }
+        }
+        for i in 1..=IMAGE_COUNT {
+            for p in 1..=PIXELS {
+                h.push(format!("out_{i}_{p}"));
+            }
+        }
+        if weights {
+            let names = ParamLayout::new(max).names();
+            for prefix in ["init", "final"] {
+                h.extend(names.iter().map(|n| format!("{prefix}_{n}")));
+            }
+        }
+        h
+    }
+
+    /// Creates `runs.csv.partial` in `dir` and writes the header.
+    pub fn create(dir: &Path, spec: &StudySpec, weights: bool) -> anyhow::Result<Self> {
+        let path = dir.join(PARTIAL_RUNS_FILE);
+        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+        writer.write_record(Self::header(spec, weights))?;
+        let configs = spec.configurations();
+        let weights = weights.then(|| {
+            let names = ParamLayout::new(spec.max_widths()).names();
+            let index = configs
+                .iter()
+                .map(|c| ParamLayout::new(c.widths).names().into_iter().enumerate().map(|(k, n)| (n, k)).collect())
+                .collect();
+            (names, index)
+        });
+        Ok(RunsCsv { writer, dir: dir.to_path_buf(), configs, max_code: spec.max_widths().h2, weights })
+    }
+
+    /// Appends one run.
+    pub fn write(&mut self, r: &RunRecord) -> anyhow::Result<()> {
+        let config = &self.configs[r.config_index];
+        let mut row = config_cells(config);
+        let o = &r.outcome;
+        row.extend([
+            r.run.to_string(),
+            r.seed.to_string(),
+            r.eval.loss.to_string(),
+            o.class.to_string(),
+            o.partition.to_string(),
+            o.converged.to_string(),
+            o.structure.to_string(),
+            o.floor.to_string(),
+            o.gray_cells.to_string(),
+        ]);
+        for code in &r.eval.codes {
+            row.extend((0..self.max_code).map(|k| code.get(k).map_or(String::new(), f32::to_string)));
+        }
+        row.extend(r.eval.outputs.iter().flatten().map(f32::to_string));
+        if let Some((names, index)) = &self.weights {
+            for params in [&r.initial, &r.final_params] {
+                row.extend(names.iter().map(|n| index[r.config_index].get(n).map_or(String::new(), |&k| params[k].to_string())));
+            }
+        }
+        self.writer.write_record(&row)?;
+        Ok(())
+    }
+
+    /// Flushes, syncs and renames the file to `runs.csv`.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let file = self.writer.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?.into_inner()?;
+        file.sync_all()?;
+        std::fs::rename(self.dir.join(PARTIAL_RUNS_FILE), self.dir.join(RUNS_FILE))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Proportions, their intervals and tests, in f64, on statrs.
+
+use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete};
+
+/// A count out of a number of trials, with its 95% Clopper–Pearson interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Proportion {
+    /// Successes.
+    pub count: u64,
+    /// Trials.
+    pub trials: u64,
+    /// count / trials.
+    pub estimate: f64,
+    /// Lower end of the 95% Clopper–Pearson interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% Clopper–Pearson interval.
+    pub ci_high: f64,
+}
+
+/// The confidence level of every interval aemc reports.
+pub const CONFIDENCE: f64 = 0.95;
+
+impl Proportion {
+    /// The proportion `count / trials` with its 95% Clopper–Pearson interval.
+    pub fn new(count: u64, trials: u64) -> Self {
+        assert!(count <= trials && trials > 0, "proportion {count}/{trials}");
+        let (ci_low, ci_high) = clopper_pearson(count, trials, CONFIDENCE);
+        Proportion { count, trials, estimate: count as f64 / trials as f64, ci_low, ci_high }
+    }
+
+    /// Whether `p` lies inside the interval.
+    pub fn covers(&self, p: f64) -> bool {
+        self.ci_low <= p && p <= self.ci_high
+    }
+}
+
+/// The exact (Clopper–Pearson) interval for a binomial proportion at the given confidence.
+pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
+    let alpha = 1.0 - confidence;
+    let (k, n) = (k as f64, n as f64);
+    let low = if k == 0.0 {
+        0.0
+    } else {
+        Beta::new(k, n - k + 1.0).expect("valid beta").inverse_cdf(alpha / 2.0)
+    };
+    let high = if k == n {
+        1.0
+    } else {
+        Beta::new(k + 1.0, n - k).expect("valid beta").inverse_cdf(1.0 - alpha / 2.0)
+    };
+    (low, high)
+}
+
+/// The Wilson score interval for a binomial proportion at the given confidence.
+pub fn wilson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
+    use statrs::distribution::Normal;
+    let z = Normal::new(0.0, 1.0).expect("normal").inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Two-sided exact binomial test of H0: success probability = `p`, given `k` of `n`.
+/// The p-value sums the probabilities of every outcome no more likely than the one observed
+/// (the rule of R's `binom.test`, with its relative tolerance 1e-7 for ties).
+pub fn binomial_test(k: u64, n: u64, p: f64) -> f64 {
+    let dist = Binomial::new(p, n).expect("p in [0, 1]");
+    let observed = dist.pmf(k) * (1.0 + 1e-7);
+    let mode = ((n as f64 + 1.0) * p).floor().min(n as f64) as u64;
+    // The pmf is unimodal: walk each tail outwards from the mode's side, stopping once the
+    // remaining terms are negligible against the sum.
+    let mut total = 0.0;
+    for i in (0..=mode.min(n)).rev() {
+        let q = dist.pmf(i);
+        if q <= observed {
+            total += q;
+        }
+        if q < observed * 1e-17 && i < k.min(mode) {
+            break;
+        }
+    }
+    for i in (mode + 1)..=n {
+        let q = dist.pmf(i);
+        if q <= observed {
+            total += q;
+        }
+        if q < observed * 1e-17 && i > k.max(mode) {
+            break;
+        }
+    }
+    total.min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clopper_pearson_matches_r() {
+        // R: binom.test(7, 50)$conf.int (and scipy's beta.ppf) → 0.05819170 0.26739600
+        let (lo, hi) = clopper_pearson(7, 50, 0.95);
+        assert!((lo - 0.05819170).abs() < 1e-7, "{lo}");
+        assert!((hi - 0.26739600).abs() < 1e-7, "{hi}");
+        // Edges: k = 0 gives [0, 1 − (α/2)^(1/n)].
+        let (lo, hi) = clopper_pearson(0, 10, 0.95);
+        assert_eq!(lo, 0.0);
+        assert!((hi - (1.0 - 0.025f64.powf(0.1))).abs() < 1e-9);
+        let (lo, hi) = clopper_pearson(10, 10, 0.95);
+        assert!((lo - 0.025f64.powf(0.1)).abs() < 1e-9);
+        assert_eq!(hi, 1.0);
+    }
+
+    #[test]
+    fn binomial_test_matches_r() {
+        // R's binom.test and scipy's binomtest: (7, 50, 0.25) → 0.0739890063; (3, 12, 1/8) → 0.1819993804.
+        assert!((binomial_test(7, 50, 0.25) - 0.073_989_006_3).abs() < 1e-9, "{}", binomial_test(7, 50, 0.25));
+        assert!((binomial_test(3, 12, 0.125) - 0.181_999_380_4).abs() < 1e-9, "{}", binomial_test(3, 12, 0.125));
+        // Symmetric case: 5 of 10 at 1/2 is as likely as it gets.
+        assert!((binomial_test(5, 10, 0.5) - 1.0).abs() < 1e-12);
+        // Far in the tail.
+        assert!(binomial_test(500, 1000, 0.125) < 1e-100);
+    }
+
+    #[test]
+    fn wilson_contains_estimate() {
+        let (lo, hi) = wilson(30, 100, 0.95);
+        assert!(lo < 0.3 && 0.3 < hi);
+        // Wilson for 30/100: 0.2189, 0.3958.
+        assert!((lo - 0.2189).abs() < 1e-3 && (hi - 0.3958).abs() < 1e-3, "{lo} {hi}");
+    }
+}

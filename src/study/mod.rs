@@ -1,0 +1,228 @@
+//! Studies: the TOML study file, its expansion into configurations × runs, and the runner.
+
+pub mod run;
+pub mod seed;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::TrainSpec;
+use crate::error::{InputError, input};
+use crate::model::{Initializer, Widths};
+use crate::optim::Optimizer;
+use crate::outcome::Tolerances;
+
+fn default_init() -> Vec<Initializer> {
+    vec![Initializer::GlorotUniform]
+}
+fn default_optimizer() -> Vec<Optimizer> {
+    vec![Optimizer::Adam]
+}
+fn default_lr() -> Vec<f64> {
+    vec![1e-3]
+}
+fn default_epochs() -> Vec<u32> {
+    vec![20_000]
+}
+fn default_population() -> usize {
+    256
+}
+fn default_seed() -> u64 {
+    2020
+}
+
+/// A study file (`studies/*.toml`). Every list is one axis of the configuration grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudySpec {
+    /// Name of the study; results go to `results/<name>/` unless `--out` says otherwise.
+    pub name: String,
+    /// Study seed, from which every run's seed derives.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Runs per configuration.
+    pub runs: u64,
+    /// Hidden-layer widths, `h1-h2-h3`.
+    pub widths: Vec<Widths>,
+    /// Initialisers.
+    #[serde(default = "default_init")]
+    pub init: Vec<Initializer>,
+    /// Optimisers.
+    #[serde(default = "default_optimizer")]
+    pub optimizer: Vec<Optimizer>,
+    /// Learning rates.
+    #[serde(default = "default_lr")]
+    pub lr: Vec<f64>,
+    /// Full-batch training steps.
+    #[serde(default = "default_epochs")]
+    pub epochs: Vec<u32>,
+    /// Networks trained together by one engine call; changes speed, never results.
+    #[serde(default = "default_population")]
+    pub population: usize,
+    /// Tolerances of the outcome classifier.
+    #[serde(default)]
+    pub tolerances: Tolerances,
+}
+
+/// One point of the grid: everything that decides how a run is initialised and trained.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Configuration {
+    /// Widths.
+    pub widths: Widths,
+    /// Initialiser.
+    pub init: Initializer,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Learning rate as written in the study (trained in f32).
+    pub lr: f64,
+    /// Training steps.
+    pub epochs: u32,
+}
+
+impl Configuration {
+    /// The key run seeds derive from: widths and initialiser only (see [`seed`]).
+    pub fn init_key(&self) -> String {
+        format!("{}/{}", self.widths, self.init)
+    }
+
+    /// What the engine needs to train a run of this configuration.
+    pub fn train_spec(&self) -> TrainSpec {
+        TrainSpec { widths: self.widths, optimizer: self.optimizer, lr: self.lr as f32, epochs: self.epochs }
+    }
+}
+
+impl StudySpec {
+    /// Reads and validates a study file.
+    pub fn from_file(path: &Path) -> Result<Self, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::field("study file", format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| InputError::field(format!("{}: {}", path.display(), e.field), e.message))
+    }
+
+    /// Parses and validates a study from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, InputError> {
+        let spec: StudySpec = toml::from_str(text).map_err(|e| {
+            let message = e.message().lines().next().unwrap_or("invalid TOML").to_string();
+            let Some(span) = e.span() else { return InputError::field("TOML", message) };
+            // Name the key on the offending line as well as the line itself.
+            let start = span.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            let key = text.lines().nth(line - 1).and_then(|l| l.split_once('=')).map(|(k, _)| k.trim());
+            let field = match key {
+                Some(k) if !k.is_empty() => format!("line {line}, {k}"),
+                _ => format!("line {line}"),
+            };
+            InputError::field(field, message)
+        })?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks every field, naming the first that is wrong and what is accepted.
+    pub fn validate(&self) -> Result<(), InputError> {
+        let safe = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+        if self.name.is_empty() || !self.name.chars().all(safe) || self.name.starts_with('.') {
+            return input("name", format!("'{}' must be non-empty letters, digits, '-', '_' or '.', not starting with '.'", self.name));
+        }
+        if self.runs == 0 {
+            return input("runs", "must be at least 1");
+        }
+        if self.population == 0 {
+            return input("population", "must be at least 1");
+        }
+        for (field, empty) in [
+            ("widths", self.widths.is_empty()),
+            ("init", self.init.is_empty()),
+            ("optimizer", self.optimizer.is_empty()),
+            ("lr", self.lr.is_empty()),
+            ("epochs", self.epochs.is_empty()),
+        ] {
+            if empty {
+                return input(field, "must list at least one value");
+            }
+        }
+        if let Some(lr) = self.lr.iter().find(|lr| !(lr.is_finite() && **lr > 0.0)) {
+            return input("lr", format!("{lr} is not a positive finite learning rate"));
+        }
+        if self.epochs.contains(&0) {
+            return input("epochs", "must be at least 1");
+        }
+        let t = self.tolerances;
+        if !(t.group > 0.0 && t.group < 0.5) {
+            return input("tolerances.group", format!("{} must lie in (0, 0.5)", t.group));
+        }
+        if !(t.loss > 0.0 && t.loss < 1.0 / 96.0) {
+            return input("tolerances.loss", format!("{} must lie in (0, 1/96): 1/96 is the smallest gap between two loss floors", t.loss));
+        }
+        Ok(())
+    }
+
+    /// The grid in order: widths, then initialiser, optimiser, learning rate, epochs.
+    pub fn configurations(&self) -> Vec<Configuration> {
+        let mut grid = Vec::new();
+        for &widths in &self.widths {
+            for &init in &self.init {
+                for &optimizer in &self.optimizer {
+                    for &lr in &self.lr {
+                        for &epochs in &self.epochs {
+                            grid.push(Configuration { widths, init, optimizer, lr, epochs });
+                        }
+                    }
+                }
+            }
+        }
+        grid
+    }
+
+    /// The study as TOML, as recorded beside its results.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a study serialises")
+    }
+
+    /// The widths covering every configuration (for the union of CSV columns).
+    pub fn max_widths(&self) -> Widths {
+        self.widths.iter().copied().reduce(Widths::max).expect("validated: widths not empty")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "name = \"t\"\nruns = 3\nwidths = [\"2-1-2\", \"5-2-5\"]\n";
+
+    #[test]
+    fn defaults_and_grid() {
+        let spec = StudySpec::from_toml(MINIMAL).unwrap();
+        assert_eq!(spec.init, vec![Initializer::GlorotUniform]);
+        assert_eq!(spec.epochs, vec![20_000]);
+        let grid = spec.configurations();
+        assert_eq!(grid.len(), 2);
+        assert_eq!(grid[1].init_key(), "5-2-5/glorot-uniform");
+        // Round trip through the recorded copy.
+        assert_eq!(StudySpec::from_toml(&spec.to_toml()).unwrap(), spec);
+    }
+
+    #[test]
+    fn bad_study_files_name_the_field() {
+        let cases = [
+            ("name = \"t\"\nruns = 0\nwidths = [\"2-1-2\"]", "runs"),
+            ("name = \"t\"\nruns = -3\nwidths = [\"2-1-2\"]", "runs"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"0-1-2\"]", "0-1-2"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1\"]", "h1-h2-h3"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\ninit = [\"xavier\"]", "glorot-uniform"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\noptimizer = [\"rmsprop\"]", "adam"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\nepochs = [0]", "epochs"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\nlr = [-1.0]", "lr"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\ncolour = 1", "colour"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"", "line"),
+            ("name = \"../x\"\nruns = 3\nwidths = [\"2-1-2\"]", "name"),
+        ];
+        for (text, needle) in cases {
+            let err = StudySpec::from_toml(text).expect_err(text).to_string();
+            assert!(err.contains(needle), "{text:?} → {err}");
+            assert!(!err.contains('\n'), "multi-line error: {err}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The runner: trains every run of every configuration, population by population, spread
+//! over a rayon pool, and hands the records to a sink in run order, so what is written does
+//! not depend on the thread count or population size.
+
+use rayon::prelude::*;
+
+use super::seed::{RunRng, run_seed};
+use super::{Configuration, StudySpec};
+use crate::engine::Engine;
+use crate::model::{Evaluation, ParamLayout, evaluate};
+use crate::outcome::{Outcome, classify};
+
+/// One trained run: what runs.csv holds a row of.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    /// Index of the configuration in the study's grid.
+    pub config_index: usize,
+    /// Index of the run within its configuration.
+    pub run: u64,
+    /// The run's seed.
+    pub seed: u64,
+    /// Initial parameters.
+    pub initial: Vec<f32>,
+    /// Final parameters.
+    pub final_params: Vec<f32>,
+    /// The trained network on the four images.
+    pub eval: Evaluation,
+    /// Its classification.
+    pub outcome: Outcome,
+}
+
+/// How to spread the work; results never depend on these.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Worker threads.
+    pub threads: usize,
+    /// Networks per engine call.
+    pub population: usize,
+}
+
+/// The initial parameters of run `run` of a configuration.
+pub fn initial_params(spec: &StudySpec, config: &Configuration, run: u64) -> (u64, Vec<f32>) {
+    let seed = run_seed(spec.seed, &config.init_key(), run);
+    let layout = ParamLayout::new(config.widths);
+    (seed, config.init.draw(&layout, &mut RunRng::new(seed)))
+}
+
+/// Trains runs `range` of one configuration as one population.
+fn train_population(
+    spec: &StudySpec,
+    engine: &dyn Engine,
+    (config_index, config): (usize, &Configuration),
+    range: std::ops::Range<u64>,
+) -> Vec<RunRecord> {
+    let layout = ParamLayout::new(config.widths);
+    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) = range.clone().map(|r| initial_params(spec, config, r)).unzip();
+    let finals = engine.train(&config.train_spec(), &initial);
+    range
+        .zip(seeds)
+        .zip(initial.into_iter().zip(finals))
+        .map(|((run, seed), (initial, final_params))| {
+            let eval = evaluate(&layout, &final_params);
+            let outcome = classify(&eval, &spec.tolerances);
+            RunRecord { config_index, run, seed, initial, final_params, eval, outcome }
+        })
+        .collect()
+}
+
+/// Runs the study, calling `sink` with every record in order (configuration, then run).
+/// `runs` selects which run indices of each configuration to do.
+pub fn run_study<E>(
+    spec: &StudySpec,
+    engine: &dyn Engine,
+    options: &RunOptions,
+    runs: std::ops::Range<u64>,
+    mut sink: impl FnMut(RunRecord) -> Result<(), E>,
+) -> Result<(), E> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .expect("a thread pool");
+    let population = options.population as u64;
+    let wave = population * options.threads as u64 * 2;
+    let configurations = spec.configurations();
+    for (config_index, config) in configurations.iter().enumerate() {
+        let mut start = runs.start;
+        while start < runs.end {
+            let end = (start + wave).min(runs.end);
+            // Smaller populations than asked when a wave would leave threads idle.
+            let size = population.min((end - start).div_ceil(options.threads as u64)).max(1);
+            let chunks: Vec<std::ops::Range<u64>> = (start..end)
+                .step_by(size as usize)
+                .map(|s| s..(s + size).min(end))
+                .collect();
+            let done: Vec<Vec<RunRecord>> = pool.install(|| {
+                chunks.into_par_iter().map(|c| train_population(spec, engine, (config_index, config), c)).collect()
+            });
+            for record in done.into_iter().flatten() {
+                sink(record)?;
+            }
+            start = end;
+        }
+    }
+    Ok(())
+}
