@@ -27,6 +27,33 @@ pub enum Command {
     Run(RunArgs),
     /// Run a grid given on the command line.
     Sweep(SweepArgs),
+    /// Print the exact init-time probabilities of the dead-ReLU events.
+    Predict(PredictArgs),
+}
+
+/// Output formats of `aemc predict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text.
+    Table,
+    /// CSV with columns event,paper,exact,error,note.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// `aemc predict --widths 2-1-2 --init glorot-uniform`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Widths h1-h2-h3.
+    #[arg(long, default_value = "2-1-2")]
+    pub widths: Widths,
+    /// Initialiser.
+    #[arg(long, default_value = "glorot-uniform")]
+    pub init: Initializer,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 /// How to execute; never changes results.
@@ -114,43 +141,41 @@ fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
     if let Some(p) = exec.population {
         spec.population = p as usize;
     }
-    let threads = exec
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        exec.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     RunOptions { threads, population: spec.population }
 }
 
-impl Command {
-    /// Reads and validates everything the command asks for, touching no output file.
+impl RunArgs {
+    /// Reads and validates the study and flags, touching no output file.
     pub fn invocation(self) -> Result<Invocation, InputError> {
-        match self {
-            Command::Run(a) => {
-                let mut spec = StudySpec::from_file(&a.study)?;
-                spec.runs = a.runs.unwrap_or(spec.runs);
-                spec.seed = a.seed.unwrap_or(spec.seed);
-                let options = options(&a.exec, &mut spec);
-                let out = a.out.unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
-                Ok(Invocation { spec, out, options, weights: a.exec.weights })
-            }
-            Command::Sweep(a) => {
-                let mut spec = StudySpec {
-                    name: a.name,
-                    seed: a.seed,
-                    runs: a.runs,
-                    widths: a.widths,
-                    init: a.init,
-                    optimizer: a.optimizer,
-                    lr: a.lr,
-                    epochs: a.epochs,
-                    population: 256,
-                    tolerances: Tolerances::default(),
-                };
-                let options = options(&a.exec, &mut spec);
-                // Study-file keys and sweep flags share names: report the flag.
-                spec.validate().map_err(|e| InputError::field(format!("--{}", e.field), e.message))?;
-                Ok(Invocation { spec, out: a.out, options, weights: a.exec.weights })
-            }
-        }
+        let mut spec = StudySpec::from_file(&self.study)?;
+        spec.runs = self.runs.unwrap_or(spec.runs);
+        spec.seed = self.seed.unwrap_or(spec.seed);
+        let options = options(&self.exec, &mut spec);
+        let out = self.out.unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
+        Ok(Invocation { spec, out, options, weights: self.exec.weights })
+    }
+}
+
+impl SweepArgs {
+    /// Builds and validates the study the flags describe, touching no output file.
+    pub fn invocation(self) -> Result<Invocation, InputError> {
+        let mut spec = StudySpec {
+            name: self.name,
+            seed: self.seed,
+            runs: self.runs,
+            widths: self.widths,
+            init: self.init,
+            optimizer: self.optimizer,
+            lr: self.lr,
+            epochs: self.epochs,
+            population: 256,
+            tolerances: Tolerances::default(),
+        };
+        let options = options(&self.exec, &mut spec);
+        // Study-file keys and sweep flags share names: report the flag.
+        spec.validate().map_err(|e| InputError::field(format!("--{}", e.field), e.message))?;
+        Ok(Invocation { spec, out: self.out, options, weights: self.exec.weights })
     }
 }

@@ -5,6 +5,7 @@
 //! Data flows one way: [`study`] plans runs and seeds, an [`engine`] trains populations,
 //! [`outcome`] classifies them, [`report`] writes runs.csv and the summaries built on [`stats`].
 
+pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod engine;

@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use aemc::cli::{Cli, Invocation};
+use aemc::analysis::exact::predictions;
+use aemc::cli::{Cli, Command, Invocation};
 use aemc::engine::BurnEngine;
 use aemc::error::InputError;
 use aemc::report::runs::RunsCsv;
@@ -45,7 +46,17 @@ fn main() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> anyhow::Result<()> {
-    let invocation = cli.command.invocation()?;
+    match cli.command {
+        Command::Run(args) => study(args.invocation()?),
+        Command::Sweep(args) => study(args.invocation()?),
+        Command::Predict(args) => {
+            print!("{}", report::predictions(&predictions(args.widths, args.init), args.format)?);
+            Ok(())
+        }
+    }
+}
+
+fn study(invocation: Invocation) -> anyhow::Result<()> {
     prepare_output(&invocation)?;
     let summary = run(&invocation)?;
     for exporter in report::exporters() {
@@ -58,7 +69,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
 
 /// Creates the output directory and proves it writable before any result is written.
 fn prepare_output(inv: &Invocation) -> anyhow::Result<()> {
-    let unwritable = |e: std::io::Error| InputError::field("--out", format!("cannot write to {}: {e}; give a writable directory", inv.out.display()));
+    let unwritable = |e: std::io::Error| {
+        InputError::field("--out", format!("cannot write to {}: {e}; give a writable directory", inv.out.display()))
+    };
     std::fs::create_dir_all(&inv.out).map_err(unwritable)?;
     tempfile::tempfile_in(&inv.out).map_err(unwritable)?;
     let recorded = format!("# Study as run by aemc {}\n{}", env!("CARGO_PKG_VERSION"), inv.spec.to_toml());

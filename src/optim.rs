@@ -77,7 +77,7 @@ mod tests {
         adam_update(&mut theta, &mut m, &mut v, 0.5, alpha);
         assert!((m - 0.05).abs() < 1e-9);
         assert!((v - 0.00025).abs() < 1e-10);
-        assert!((theta - (1.0 - 9.999_936_75e-4)).abs() < 1e-6, "{theta}");
+        assert!((theta - (1.0 - 9.999_937e-4)).abs() < 1e-6, "{theta}");
         // Second step with g = -0.25: m = 0.045 - 0.025 = 0.02, v = 0.00024975 + 0.0000625 = 0.00031225,
         // α = 1e-3·√(1−0.998001)/(1−0.81) = 1e-3·0.0447102/0.19 = 2.35317e-4,
         // Δ = 2.35317e-4·0.02/(0.0176706 + 1e-7) = 2.66329e-4.
@@ -85,6 +85,6 @@ mod tests {
         adam_update(&mut theta, &mut m, &mut v, -0.25, alpha2);
         assert!((m - 0.02).abs() < 1e-8);
         assert!((v - 0.000_312_25).abs() < 1e-9);
-        assert!((theta - (1.0 - 9.999_936_75e-4 - 2.663_29e-4)).abs() < 1e-6, "{theta}");
+        assert!((theta - (1.0 - 9.999_937e-4 - 2.663_29e-4)).abs() < 1e-6, "{theta}");
     }
 }

@@ -14,7 +14,8 @@ fn write_study(dir: &Path, body: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-const TINY: &str = "name = \"tiny\"\nseed = 7\nruns = 12\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [300]\nlr = [0.01]\n";
+const TINY: &str =
+    "name = \"tiny\"\nseed = 7\nruns = 12\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [300]\nlr = [0.01]\n";
 
 #[test]
 fn tiny_study_end_to_end() {
@@ -28,7 +29,10 @@ fn tiny_study_end_to_end() {
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let mut lines = runs.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("widths,init,optimizer,lr,epochs,run,seed,final_loss,class,partition,converged,"), "{header}");
+    assert!(
+        header.starts_with("widths,init,optimizer,lr,epochs,run,seed,final_loss,class,partition,converged,"),
+        "{header}"
+    );
     assert!(header.contains("code_4_1") && header.contains("out_4_4"));
     assert_eq!(lines.count(), 24);
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
@@ -49,7 +53,8 @@ fn results_do_not_depend_on_threads_or_population() {
     let mut outputs = Vec::new();
     for (threads, population) in [("1", "5"), ("2", "64"), ("2", "1")] {
         let out = dir.path().join(format!("out-{threads}-{population}"));
-        let o = aemc(&["run", &study, "--out", out.to_str().unwrap(), "--threads", threads, "--population", population]);
+        let o =
+            aemc(&["run", &study, "--out", out.to_str().unwrap(), "--threads", threads, "--population", population]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         outputs.push((std::fs::read(out.join("runs.csv")).unwrap(), std::fs::read(out.join("summary.csv")).unwrap()));
     }
@@ -61,8 +66,22 @@ fn sweep_with_weights_records_every_parameter() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
     let o = aemc(&[
-        "sweep", "--widths", "2-1-2,3-1-3", "--runs", "3", "--epochs", "50", "--init", "torch-default",
-        "--optimizer", "sgd", "--lr", "0.1", "--out", out.to_str().unwrap(), "--weights",
+        "sweep",
+        "--widths",
+        "2-1-2,3-1-3",
+        "--runs",
+        "3",
+        "--epochs",
+        "50",
+        "--init",
+        "torch-default",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.1",
+        "--out",
+        out.to_str().unwrap(),
+        "--weights",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut reader = csv::Reader::from_path(out.join("runs.csv")).unwrap();
@@ -92,7 +111,10 @@ fn bad_input_is_refused_with_one_line() {
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap().to_string();
     let sweep = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["sweep", "--widths", "2-1-2", "--runs", "2", "--epochs", "10", "--out", &out_s].iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = ["sweep", "--widths", "2-1-2", "--runs", "2", "--epochs", "10", "--out", &out_s]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         v.extend(extra.iter().map(|s| s.to_string()));
         v
     };
@@ -103,9 +125,48 @@ fn bad_input_is_refused_with_one_line() {
         (sweep(&["--widths", "0-1-2"]), "0-1-2"),
         (sweep(&["--widths", "2-1"]), "h1-h2-h3"),
         (sweep(&["--lr", "-0.1"]), "--lr"),
-        (vec!["sweep".into(), "--widths".into(), "2-1-2".into(), "--runs".into(), "0".into(), "--epochs".into(), "5".into(), "--out".into(), out_s.clone()], "--runs"),
-        (vec!["sweep".into(), "--widths".into(), "2-1-2".into(), "--runs".into(), "-5".into(), "--epochs".into(), "5".into(), "--out".into(), out_s.clone()], "-5"),
-        (vec!["sweep".into(), "--widths".into(), "2-1-2".into(), "--runs".into(), "3".into(), "--epochs".into(), "0".into(), "--out".into(), out_s.clone()], "--epochs"),
+        (
+            vec![
+                "sweep".into(),
+                "--widths".into(),
+                "2-1-2".into(),
+                "--runs".into(),
+                "0".into(),
+                "--epochs".into(),
+                "5".into(),
+                "--out".into(),
+                out_s.clone(),
+            ],
+            "--runs",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                "--widths".into(),
+                "2-1-2".into(),
+                "--runs".into(),
+                "-5".into(),
+                "--epochs".into(),
+                "5".into(),
+                "--out".into(),
+                out_s.clone(),
+            ],
+            "-5",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                "--widths".into(),
+                "2-1-2".into(),
+                "--runs".into(),
+                "3".into(),
+                "--epochs".into(),
+                "0".into(),
+                "--out".into(),
+                out_s.clone(),
+            ],
+            "--epochs",
+        ),
         (vec!["run".into(), malformed.to_str().unwrap().into()], "line 2"),
         (vec!["run".into(), unknown_key.to_str().unwrap().into()], "colour"),
         (vec!["run".into(), dir.path().join("missing.toml").to_str().unwrap().into()], "cannot read"),

@@ -36,8 +36,10 @@ fn to_tensors(layout: &ParamLayout, initial: &[Vec<f32>], device: &Device) -> Pa
     let mut tensors = Vec::with_capacity(8);
     for slot in &layout.layers {
         let (fi, fo) = (slot.fan_in, slot.fan_out);
-        let w: Vec<f32> = initial.iter().flat_map(|n| n[slot.weight_offset..slot.weight_offset + fi * fo].iter().copied()).collect();
-        let b: Vec<f32> = initial.iter().flat_map(|n| n[slot.bias_offset..slot.bias_offset + fo].iter().copied()).collect();
+        let w: Vec<f32> =
+            initial.iter().flat_map(|n| n[slot.weight_offset..slot.weight_offset + fi * fo].iter().copied()).collect();
+        let b: Vec<f32> =
+            initial.iter().flat_map(|n| n[slot.bias_offset..slot.bias_offset + fo].iter().copied()).collect();
         tensors.push(Tensor::from_data(TensorData::new(w, [p, fi, fo]), device));
         tensors.push(Tensor::from_data(TensorData::new(b, [p, 1, fo]), device));
     }
@@ -72,7 +74,15 @@ fn population_loss(params: &Params, images: &Tensor<3>) -> Tensor<1> {
 }
 
 /// One optimiser step of one parameter tensor; `m` and `v` are Adam's moments.
-fn update(optimizer: Optimizer, lr: f32, t: u32, theta: Tensor<3>, g: Tensor<3>, m: &mut Tensor<3>, v: &mut Tensor<3>) -> Tensor<3> {
+fn update(
+    optimizer: Optimizer,
+    lr: f32,
+    t: u32,
+    theta: Tensor<3>,
+    g: Tensor<3>,
+    m: &mut Tensor<3>,
+    v: &mut Tensor<3>,
+) -> Tensor<3> {
     match optimizer {
         Optimizer::Sgd => theta - g.mul_scalar(lr),
         Optimizer::Adam => {
@@ -98,8 +108,11 @@ impl Engine for BurnEngine {
         let device = self.device.clone();
         let autodiff = device.clone().autodiff();
         let flat: Vec<f32> = IMAGES.iter().flatten().copied().collect();
-        let images = Tensor::<3>::from_data(TensorData::new(flat, [1, IMAGE_COUNT, PIXELS]), &autodiff)
-            .expand([p, IMAGE_COUNT, PIXELS]);
+        let images = Tensor::<3>::from_data(TensorData::new(flat, [1, IMAGE_COUNT, PIXELS]), &autodiff).expand([
+            p,
+            IMAGE_COUNT,
+            PIXELS,
+        ]);
         let mut params = to_tensors(&layout, initial, &device);
         let mut m: Params = params.iter().map(|t| t.zeros_like()).collect();
         let mut v: Params = m.clone();
@@ -120,6 +133,7 @@ impl Engine for BurnEngine {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // parallel arrays indexed together
 mod tests {
     use super::*;
     use crate::model::{Initializer, Widths, evaluate};

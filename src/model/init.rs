@@ -24,7 +24,7 @@ pub enum Initializer {
 }
 
 /// Standard deviation of a standard normal truncated to [-2, 2], by which Keras divides.
-const TRUNCATED_NORMAL_STD: f64 = 0.879_625_661_034_239_78;
+pub const TRUNCATED_NORMAL_STD: f64 = 0.879_625_661_034_239_8;
 
 impl Initializer {
     /// The kebab-case name used in study files, the CLI and the CSV.

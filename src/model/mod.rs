@@ -49,11 +49,7 @@ impl Widths {
 
     /// The element-wise maximum of two widths (used for union column sets).
     pub fn max(self, other: Widths) -> Widths {
-        Widths {
-            h1: self.h1.max(other.h1),
-            h2: self.h2.max(other.h2),
-            h3: self.h3.max(other.h3),
-        }
+        Widths { h1: self.h1.max(other.h1), h2: self.h2.max(other.h2), h3: self.h3.max(other.h3) }
     }
 }
 
@@ -67,16 +63,12 @@ impl FromStr for Widths {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let accepted = format!(
-            "widths are three hidden-layer sizes h1-h2-h3, each 1..={} (for example 2-1-2)",
-            Self::MAX
-        );
+        let accepted =
+            format!("widths are three hidden-layer sizes h1-h2-h3, each 1..={} (for example 2-1-2)", Self::MAX);
         let parts: Vec<&str> = s.trim().split('-').collect();
         let sizes: Option<Vec<usize>> = parts.iter().map(|p| p.parse().ok()).collect();
         match sizes.as_deref() {
-            Some(&[h1, h2, h3]) => {
-                Widths::new(h1, h2, h3).map_err(|e| format!("'{s}': {e}; {accepted}"))
-            }
+            Some(&[h1, h2, h3]) => Widths::new(h1, h2, h3).map_err(|e| format!("'{s}': {e}; {accepted}")),
             _ => Err(format!("'{s}' is not valid; {accepted}")),
         }
     }
@@ -138,12 +130,7 @@ impl ParamLayout {
         let mut offset = 0;
         let layers = std::array::from_fn(|l| {
             let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            let slot = LayerSlot {
-                fan_in,
-                fan_out,
-                weight_offset: offset,
-                bias_offset: offset + fan_in * fan_out,
-            };
+            let slot = LayerSlot { fan_in, fan_out, weight_offset: offset, bias_offset: offset + fan_in * fan_out };
             offset += fan_in * fan_out + fan_out;
             slot
         });
@@ -239,9 +226,8 @@ pub fn evaluate(layout: &ParamLayout, params: &[f32]) -> Evaluation {
     let mut sum = 0.0f32;
     for (k, image) in IMAGES.iter().enumerate() {
         let act = forward(layout, params, image);
-        for p in 0..PIXELS {
-            let d = act.output[p] - image[p];
-            sum += d * d;
+        for (y, x) in act.output.iter().zip(image) {
+            sum += (y - x) * (y - x);
         }
         outputs[k] = act.output;
         codes.push(act.code);

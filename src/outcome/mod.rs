@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
+use crate::data::{IMAGE_COUNT, IMAGES, Image, PIXELS};
 use crate::model::Evaluation;
 
 /// Everything a trained run can end as. Every run lands in exactly one class.
@@ -154,9 +154,9 @@ impl Partition {
         let mut next = 0u8;
         for i in 0..IMAGE_COUNT {
             if labels[i] == u8::MAX {
-                for j in i..IMAGE_COUNT {
-                    if labels[j] == u8::MAX && same(i, j) {
-                        labels[j] = next;
+                for (j, label) in labels.iter_mut().enumerate().skip(i) {
+                    if *label == u8::MAX && same(i, j) {
+                        *label = next;
                     }
                 }
                 next += 1;
@@ -206,11 +206,7 @@ impl Partition {
 impl fmt::Display for Partition {
     /// Images numbered 1 to 4, blocks separated by `|`: `12|3|4`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text: Vec<String> = self
-            .blocks()
-            .iter()
-            .map(|b| b.iter().map(|i| (i + 1).to_string()).collect())
-            .collect();
+        let text: Vec<String> = self.blocks().iter().map(|b| b.iter().map(|i| (i + 1).to_string()).collect()).collect();
         f.write_str(&text.join("|"))
     }
 }
@@ -251,29 +247,34 @@ pub struct Outcome {
 }
 
 /// Sum of squared deviations of the targets in `group` from their mean, for one pixel.
-fn within_group_ss(pixel: usize, group: &[usize]) -> f64 {
+fn within_group_ss(images: &[Image; IMAGE_COUNT], pixel: usize, group: &[usize]) -> f64 {
     let n = group.len() as f64;
-    let mean = group.iter().map(|&i| IMAGES[i][pixel] as f64).sum::<f64>() / n;
-    group.iter().map(|&i| (IMAGES[i][pixel] as f64 - mean).powi(2)).sum()
+    let mean = group.iter().map(|&i| images[i][pixel] as f64).sum::<f64>() / n;
+    group.iter().map(|&i| (images[i][pixel] as f64 - mean).powi(2)).sum()
 }
 
 /// The loss floor of a per-pixel grouping: every group outputs the mean of its targets.
-pub fn floor_of(pixel_partitions: &[Partition; PIXELS]) -> f64 {
+pub fn floor_of(images: &[Image; IMAGE_COUNT], pixel_partitions: &[Partition; PIXELS]) -> f64 {
     let ss: f64 = pixel_partitions
         .iter()
         .enumerate()
-        .map(|(p, part)| part.blocks().iter().map(|g| within_group_ss(p, g)).sum::<f64>())
+        .map(|(p, part)| part.blocks().iter().map(|g| within_group_ss(images, p, g)).sum::<f64>())
         .sum();
     ss / (IMAGE_COUNT * PIXELS) as f64
 }
 
 /// The loss floor of an image partition alone: images in one block share every pixel.
-pub fn partition_floor(partition: &Partition) -> f64 {
-    floor_of(&[*partition; PIXELS])
+pub fn partition_floor(images: &[Image; IMAGE_COUNT], partition: &Partition) -> f64 {
+    floor_of(images, &[*partition; PIXELS])
 }
 
-/// Classifies a trained network from its reconstructions and loss.
+/// Classifies a trained network from its reconstructions of the paper's images and its loss.
 pub fn classify(eval: &Evaluation, tol: &Tolerances) -> Outcome {
+    classify_on(eval, &IMAGES, tol)
+}
+
+/// Classifies a trained network given the images it reconstructs, in the order of its outputs.
+pub fn classify_on(eval: &Evaluation, images: &[Image; IMAGE_COUNT], tol: &Tolerances) -> Outcome {
     let finite = eval.loss.is_finite() && eval.outputs.iter().flatten().all(|y| y.is_finite());
     let pixel_partitions: [Partition; PIXELS] = std::array::from_fn(|p| {
         // Single linkage on a line: sort the values, cut where neighbours are ≥ tol apart.
@@ -282,17 +283,17 @@ pub fn classify(eval: &Evaluation, tol: &Tolerances) -> Outcome {
         let mut cluster = [0usize; IMAGE_COUNT];
         for w in 1..IMAGE_COUNT {
             let gap = eval.outputs[order[w]][p] - eval.outputs[order[w - 1]][p];
-            cluster[order[w]] = cluster[order[w - 1]] + usize::from(!(gap.abs() < tol.group));
+            cluster[order[w]] = cluster[order[w - 1]] + usize::from(gap.abs() >= tol.group || gap.is_nan());
         }
         Partition::from_relation(|i, j| cluster[i] == cluster[j])
     });
     let partition = Partition::from_relation(|i, j| pixel_partitions.iter().all(|pp| pp.same(i, j)));
-    let floor = floor_of(&pixel_partitions);
-    let extra = floor > partition_floor(&partition) + 1e-9;
+    let floor = floor_of(images, &pixel_partitions);
+    let extra = floor > partition_floor(images, &partition) + 1e-9;
     let gray_cells = (0..IMAGE_COUNT)
         .map(|i| {
             (0..PIXELS)
-                .filter(|&p| (0..IMAGE_COUNT).any(|j| pixel_partitions[p].same(i, j) && IMAGES[i][p] != IMAGES[j][p]))
+                .filter(|&p| (0..IMAGE_COUNT).any(|j| pixel_partitions[p].same(i, j) && images[i][p] != images[j][p]))
                 .count()
         })
         .sum();

@@ -19,7 +19,13 @@ fn collapsed(blocks: &[&[usize]]) -> [[f32; PIXELS]; IMAGE_COUNT] {
     for block in blocks {
         for p in 0..PIXELS {
             let mean = block.iter().map(|&i| IMAGES[i][p]).sum::<f32>() / block.len() as f32;
-            let y = if mean == 0.0 { 0.01 } else if mean == 1.0 { 0.99 } else { mean };
+            let y = if mean == 0.0 {
+                0.01
+            } else if mean == 1.0 {
+                0.99
+            } else {
+                mean
+            };
             for &i in *block {
                 out[i][p] = y;
             }

@@ -37,6 +37,8 @@ pub trait Exporter {
 pub struct SummaryCsv;
 /// `claims.csv`: one row per (2-1-2 configuration, paper figure).
 pub struct ClaimsCsv;
+/// `init-events.csv`: init events × final classes, both conditional proportions.
+pub struct InitEventsCsv;
 /// `summary.md`: the terminal tables as Markdown.
 pub struct SummaryMarkdown;
 /// `summary.json`: both tables as JSON.
@@ -74,7 +76,14 @@ impl Exporter for SummaryCsv {
             &headers,
             class_rows(summary).map(|(config, class, p)| {
                 let mut row = config_cells(config);
-                row.extend([class.to_string(), p.count.to_string(), p.trials.to_string(), num(p.estimate), num(p.ci_low), num(p.ci_high)]);
+                row.extend([
+                    class.to_string(),
+                    p.count.to_string(),
+                    p.trials.to_string(),
+                    num(p.estimate),
+                    num(p.ci_low),
+                    num(p.ci_high),
+                ]);
                 row
             }),
         )
@@ -88,7 +97,20 @@ impl Exporter for ClaimsCsv {
     fn render(&self, summary: &Summary) -> anyhow::Result<String> {
         let headers = [
             &CONFIG_COLUMNS[..],
-            &["class", "paper", "source", "count", "runs", "frequency", "ci_low", "ci_high", "p_value", "verdict"],
+            &[
+                "class",
+                "paper",
+                "source",
+                "init_event",
+                "exact_init",
+                "count",
+                "runs",
+                "frequency",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "verdict",
+            ],
         ]
         .concat();
         csv_string(
@@ -99,6 +121,8 @@ impl Exporter for ClaimsCsv {
                     c.claim.class.to_string(),
                     num(c.claim.value),
                     c.claim.source.to_string(),
+                    c.claim.init_event.unwrap_or("").to_string(),
+                    c.exact_init.map_or(String::new(), num),
                     c.measured.count.to_string(),
                     c.measured.trials.to_string(),
                     num(c.measured.estimate),
@@ -106,6 +130,54 @@ impl Exporter for ClaimsCsv {
                     num(c.measured.ci_high),
                     num(c.p_value),
                     c.verdict(),
+                ]);
+                row
+            }),
+        )
+    }
+}
+
+impl Exporter for InitEventsCsv {
+    fn file_name(&self) -> &'static str {
+        "init-events.csv"
+    }
+    fn render(&self, summary: &Summary) -> anyhow::Result<String> {
+        let headers = [
+            &CONFIG_COLUMNS[..],
+            &[
+                "event",
+                "value",
+                "class",
+                "count",
+                "event_runs",
+                "class_runs",
+                "p_class_given_event",
+                "p_class_given_event_low",
+                "p_class_given_event_high",
+                "p_event_given_class",
+                "p_event_given_class_low",
+                "p_event_given_class_high",
+            ],
+        ]
+        .concat();
+        csv_string(
+            &headers,
+            summary.cross_tab().into_iter().map(|cell| {
+                let (a, b) = (cell.class_given_event, cell.event_given_class);
+                let mut row = config_cells(cell.config);
+                row.extend([
+                    cell.event.to_string(),
+                    cell.value,
+                    cell.class.to_string(),
+                    a.count.to_string(),
+                    a.trials.to_string(),
+                    b.trials.to_string(),
+                    num(a.estimate),
+                    num(a.ci_low),
+                    num(a.ci_high),
+                    num(b.estimate),
+                    num(b.ci_low),
+                    num(b.ci_high),
                 ]);
                 row
             }),
@@ -131,13 +203,29 @@ pub fn class_table(summary: &Summary) -> Table {
 
 /// The paper's figures against the measurements.
 pub fn claims_table(summary: &Summary) -> Table {
-    let mut t = Table::new(&["widths", "init", "class", "paper", "measured", "95% CI", "p", "verdict"]);
+    let mut t = Table::new(&[
+        "widths",
+        "init",
+        "class",
+        "paper",
+        "exact init-time event",
+        "measured",
+        "95% CI",
+        "p",
+        "verdict",
+    ]);
     for c in summary.claim_checks() {
+        let init = match (c.claim.init_event, c.exact_init) {
+            (Some(e), Some(p)) => format!("{e} {p:.4}"),
+            (Some(e), None) => format!("{e} —"),
+            (None, _) => "—".to_string(),
+        };
         t.push(vec![
             c.config.widths.to_string(),
             c.config.init.to_string(),
             c.claim.class.to_string(),
             format!("{:.4} ({})", c.claim.value, c.claim.source),
+            init,
             format!("{:.4}", c.measured.estimate),
             format!("[{:.4}, {:.4}]", c.measured.ci_low, c.measured.ci_high),
             format!("{:.2e}", c.p_value),
@@ -166,7 +254,8 @@ impl Exporter for SummaryMarkdown {
         "summary.md"
     }
     fn render(&self, summary: &Summary) -> anyhow::Result<String> {
-        let mut out = format!("# Study {}\n\n## Outcome classes\n\n{}", summary.study, class_table(summary).to_markdown());
+        let mut out =
+            format!("# Study {}\n\n## Outcome classes\n\n{}", summary.study, class_table(summary).to_markdown());
         let claims = claims_table(summary);
         if !claims.rows.is_empty() {
             out += &format!("\n## The paper's figures\n\n{}", claims.to_markdown());
@@ -180,9 +269,7 @@ impl Exporter for SummaryJson {
         "summary.json"
     }
     fn render(&self, summary: &Summary) -> anyhow::Result<String> {
-        let config_json = |c: &Configuration| {
-            json!({"widths": c.widths.to_string(), "init": c.init.name(), "optimizer": c.optimizer.name(), "lr": c.lr, "epochs": c.epochs})
-        };
+        let config_json = |c: &Configuration| json!({"widths": c.widths.to_string(), "init": c.init.name(), "optimizer": c.optimizer.name(), "lr": c.lr, "epochs": c.epochs});
         let classes: Vec<_> = class_rows(summary)
             .map(|(c, class, p)| {
                 json!({"configuration": config_json(c), "class": class.name(), "count": p.count, "runs": p.trials,
@@ -206,18 +293,58 @@ impl Exporter for SummaryJson {
 
 /// Every summary exporter.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![Box::new(SummaryCsv), Box::new(ClaimsCsv), Box::new(SummaryMarkdown), Box::new(SummaryJson)]
+    vec![
+        Box::new(SummaryCsv),
+        Box::new(ClaimsCsv),
+        Box::new(InitEventsCsv),
+        Box::new(SummaryMarkdown),
+        Box::new(SummaryJson),
+    ]
 }
 
 /// Writes a file so that readers see either the old content or the new, never a mix:
 /// a temporary file in the same directory, flushed, synced, then renamed over the target.
 pub fn write_atomically(dir: &Path, name: &str, content: &[u8]) -> anyhow::Result<()> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // Result files are for everyone to read, unlike tempfile's default 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut tmp = builder.tempfile_in(dir).with_context(|| format!("cannot create a file in {}", dir.display()))?;
     tmp.write_all(content)?;
     tmp.as_file().sync_all()?;
     tmp.persist(dir.join(name)).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
     Ok(())
+}
+
+/// `aemc predict`'s output in the chosen format.
+pub fn predictions(preds: &[crate::analysis::exact::Prediction], format: crate::cli::Format) -> anyhow::Result<String> {
+    use crate::cli::Format;
+    let opt = |x: Option<f64>| x.map_or(String::new(), num);
+    Ok(match format {
+        Format::Csv => csv_string(
+            &["event", "paper", "exact", "error", "note"],
+            preds.iter().map(|p| vec![p.event.clone(), opt(p.paper), opt(p.exact), opt(p.error), p.note.clone()]),
+        )?,
+        Format::Json => {
+            let rows: Vec<_> = preds
+                .iter()
+                .map(
+                    |p| json!({"event": p.event, "paper": p.paper, "exact": p.exact, "error": p.error, "note": p.note}),
+                )
+                .collect();
+            serde_json::to_string_pretty(&rows)? + "\n"
+        }
+        Format::Table => {
+            let mut t = Table::new(&["event", "paper", "exact", "error ≤"]);
+            for p in preds {
+                let fmt = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{v:.6}"));
+                let err = p.error.map_or("—".to_string(), |e| format!("{e:.0e}"));
+                t.push(vec![p.event.clone(), fmt(p.paper), fmt(p.exact), err]);
+            }
+            let notes: Vec<String> = preds.iter().map(|p| format!("  {}: {}", p.event, p.note)).collect();
+            format!("{}\nNotes:\n{}\n", t.to_text(), notes.join("\n"))
+        }
+    })
 }

@@ -27,16 +27,38 @@ pub struct RunsCsv {
     dir: PathBuf,
     configs: Vec<Configuration>,
     max_code: usize,
-    /// With `--weights`: the union of parameter names, and per configuration each name's
-    /// index in that configuration's layout.
-    weights: Option<(Vec<String>, Vec<HashMap<String, usize>>)>,
+    weights: Option<WeightColumns>,
+}
+
+/// With `--weights`: the union of parameter names over the study's widths, and for each
+/// configuration every name's index in its own layout.
+struct WeightColumns {
+    names: Vec<String>,
+    index: Vec<HashMap<String, usize>>,
 }
 
 impl RunsCsv {
     /// The column names for a study.
     pub fn header(spec: &StudySpec, weights: bool) -> Vec<String> {
         let mut h: Vec<String> = CONFIG_COLUMNS.iter().map(|s| s.to_string()).collect();
-        for c in ["run", "seed", "final_loss", "class", "partition", "converged", "structure", "floor", "gray_cells"] {
+        for c in [
+            "run",
+            "seed",
+            "final_loss",
+            "class",
+            "partition",
+            "converged",
+            "structure",
+            "floor",
+            "gray_cells",
+            "dead_sets",
+            "pair_collapsed_l1",
+            "l1_partition",
+            "decoder_sign_kill",
+            "l3_dead_units",
+            "output_partition_init",
+            "all_gray_init",
+        ] {
             h.push(c.to_string());
         }
         let max = spec.max_widths();
@@ -72,7 +94,7 @@ impl RunsCsv {
                 .iter()
                 .map(|c| ParamLayout::new(c.widths).names().into_iter().enumerate().map(|(k, n)| (n, k)).collect())
                 .collect();
-            (names, index)
+            WeightColumns { names, index }
         });
         Ok(RunsCsv { writer, dir: dir.to_path_buf(), configs, max_code: spec.max_widths().h2, weights })
     }
@@ -92,14 +114,25 @@ impl RunsCsv {
             o.structure.to_string(),
             o.floor.to_string(),
             o.gray_cells.to_string(),
+            r.init.dead_sets_string(),
+            r.init.pair_collapsed_l1().to_string(),
+            r.init.l1_partition.to_string(),
+            r.init.decoder_sign_kill.to_string(),
+            r.init.l3_dead_units.to_string(),
+            r.init.output_partition.to_string(),
+            r.init.all_gray_init().to_string(),
         ]);
         for code in &r.eval.codes {
             row.extend((0..self.max_code).map(|k| code.get(k).map_or(String::new(), f32::to_string)));
         }
         row.extend(r.eval.outputs.iter().flatten().map(f32::to_string));
-        if let Some((names, index)) = &self.weights {
+        if let Some(WeightColumns { names, index }) = &self.weights {
             for params in [&r.initial, &r.final_params] {
-                row.extend(names.iter().map(|n| index[r.config_index].get(n).map_or(String::new(), |&k| params[k].to_string())));
+                row.extend(
+                    names
+                        .iter()
+                        .map(|n| index[r.config_index].get(n).map_or(String::new(), |&k| params[k].to_string())),
+                );
             }
         }
         self.writer.write_record(&row)?;

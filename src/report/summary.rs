@@ -1,6 +1,11 @@
 //! Counts per configuration and class, turned into proportions and checks of the paper.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+
+use crate::analysis::InitEvents;
+use crate::analysis::exact::predictions;
 
 use crate::model::Widths;
 use crate::outcome::OutcomeClass;
@@ -17,6 +22,36 @@ pub struct ConfigCounts {
     pub runs: u64,
     /// Count per class, indexed like [`OutcomeClass::ALL`].
     pub counts: [u64; OutcomeClass::ALL.len()],
+    /// Count per (init event, its value, final class).
+    pub cross: BTreeMap<(&'static str, String, OutcomeClass), u64>,
+}
+
+/// The init-time events cross-tabulated against the final class, with their values in a run.
+pub fn event_values(init: &InitEvents) -> [(&'static str, String); 5] {
+    [
+        ("pair-collapsed-l1", init.pair_collapsed_l1().to_string()),
+        ("decoder-sign-kill", init.decoder_sign_kill.to_string()),
+        ("all-gray-init", init.all_gray_init().to_string()),
+        ("l1-partition", init.l1_partition.kind().code().to_string()),
+        ("output-partition-init", init.output_partition.kind().code().to_string()),
+    ]
+}
+
+/// One cell of the init-event × final-class cross-tab.
+#[derive(Clone, Debug)]
+pub struct CrossCell<'a> {
+    /// The configuration.
+    pub config: &'a Configuration,
+    /// The event's name.
+    pub event: &'static str,
+    /// Its value.
+    pub value: String,
+    /// The final class.
+    pub class: OutcomeClass,
+    /// P(class | event = value).
+    pub class_given_event: Proportion,
+    /// P(event = value | class).
+    pub event_given_class: Proportion,
 }
 
 impl ConfigCounts {
@@ -36,20 +71,38 @@ pub struct PaperClaim {
     pub value: f64,
     /// Where it comes from, in words.
     pub source: &'static str,
+    /// The init-time event the figure is about, if any.
+    pub init_event: Option<&'static str>,
 }
 
 /// The paper's figures for its 2-1-2 network.
 pub fn paper_claims() -> [PaperClaim; 5] {
     [
-        PaperClaim { class: OutcomeClass::Optimal, value: 1.0 / 8.0, source: "observed ≈ 1/8" },
-        PaperClaim { class: OutcomeClass::GrayPair, value: 1.0 / 3.0, source: "observed ≈ 1/3" },
+        PaperClaim { class: OutcomeClass::Optimal, value: 1.0 / 8.0, source: "observed ≈ 1/8", init_event: None },
         PaperClaim {
             class: OutcomeClass::GrayPair,
-            value: 1.0 - (15.0f64 / 16.0).powi(6),
-            source: "predicted 1-(15/16)^6",
+            value: 1.0 / 3.0,
+            source: "observed ≈ 1/3",
+            init_event: Some("pair-collapsed-l1"),
         },
-        PaperClaim { class: OutcomeClass::AllGray, value: 1.0 / 3.0, source: "observed ≈ 1/3" },
-        PaperClaim { class: OutcomeClass::AllGray, value: 1.0 / 8.0, source: "predicted 1/8 (decoder signs)" },
+        PaperClaim {
+            class: OutcomeClass::GrayPair,
+            value: crate::analysis::exact::paper_pair_collapsed(),
+            source: "predicted 1-(15/16)^6",
+            init_event: Some("pair-collapsed-l1"),
+        },
+        PaperClaim {
+            class: OutcomeClass::AllGray,
+            value: 1.0 / 3.0,
+            source: "observed ≈ 1/3",
+            init_event: Some("all-gray-init"),
+        },
+        PaperClaim {
+            class: OutcomeClass::AllGray,
+            value: 1.0 / 8.0,
+            source: "predicted 1/8 (decoder signs)",
+            init_event: Some("decoder-sign-kill"),
+        },
     ]
 }
 
@@ -67,6 +120,8 @@ pub struct ClaimCheck {
     pub measured: Proportion,
     /// Two-sided exact binomial test of the paper's figure.
     pub p_value: f64,
+    /// The exact init-time probability of the claim's event, where aemc computes it.
+    pub exact_init: Option<f64>,
 }
 
 impl ClaimCheck {
@@ -97,7 +152,12 @@ impl Summary {
         let configs = spec
             .configurations()
             .into_iter()
-            .map(|config| ConfigCounts { config, runs: 0, counts: [0; OutcomeClass::ALL.len()] })
+            .map(|config| ConfigCounts {
+                config,
+                runs: 0,
+                counts: [0; OutcomeClass::ALL.len()],
+                cross: BTreeMap::new(),
+            })
             .collect();
         Summary { study: spec.name.clone(), configs }
     }
@@ -108,6 +168,35 @@ impl Summary {
         c.runs += 1;
         let k = OutcomeClass::ALL.iter().position(|&x| x == record.outcome.class).expect("listed");
         c.counts[k] += 1;
+        for (event, value) in event_values(&record.init) {
+            *c.cross.entry((event, value, record.outcome.class)).or_insert(0) += 1;
+        }
+    }
+
+    /// The cross-tab of init events × final classes: for every configuration, event value
+    /// seen and class seen, both conditional proportions.
+    pub fn cross_tab(&self) -> Vec<CrossCell<'_>> {
+        let mut cells = Vec::new();
+        for c in self.configs.iter().filter(|c| c.runs > 0) {
+            let mut event_runs: BTreeMap<(&'static str, &str), u64> = BTreeMap::new();
+            for ((event, value, _), n) in &c.cross {
+                *event_runs.entry((event, value.as_str())).or_insert(0) += n;
+            }
+            for (&(event, value), &runs_with_value) in &event_runs {
+                for (k, &class) in OutcomeClass::ALL.iter().enumerate().filter(|&(k, _)| c.counts[k] > 0) {
+                    let both = c.cross.get(&(event, value.to_string(), class)).copied().unwrap_or(0);
+                    cells.push(CrossCell {
+                        config: &c.config,
+                        event,
+                        value: value.to_string(),
+                        class,
+                        class_given_event: Proportion::new(both, runs_with_value),
+                        event_given_class: Proportion::new(both, c.counts[k]),
+                    });
+                }
+            }
+        }
+        cells
     }
 
     /// The paper's figures checked for every 2-1-2 configuration.
@@ -116,13 +205,16 @@ impl Summary {
             .iter()
             .filter(|c| c.config.widths == Widths::PAPER && c.runs > 0)
             .flat_map(|c| {
+                let exact = predictions(c.config.widths, c.config.init);
                 paper_claims().into_iter().map(move |claim| {
                     let measured = c.proportion(claim.class);
+                    let exact_init = claim.init_event.and_then(|e| exact.iter().find(|p| p.event == e)?.exact);
                     ClaimCheck {
                         config: c.config.clone(),
                         claim,
                         measured,
                         p_value: binomial_test(measured.count, measured.trials, claim.value),
+                        exact_init,
                     }
                 })
             })

@@ -23,7 +23,14 @@ impl Table {
 
     fn widths(&self) -> Vec<usize> {
         (0..self.headers.len())
-            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).chain([self.headers[c].chars().count()]).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([self.headers[c].chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect()
     }
 

@@ -38,16 +38,8 @@ impl Proportion {
 pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
     let alpha = 1.0 - confidence;
     let (k, n) = (k as f64, n as f64);
-    let low = if k == 0.0 {
-        0.0
-    } else {
-        Beta::new(k, n - k + 1.0).expect("valid beta").inverse_cdf(alpha / 2.0)
-    };
-    let high = if k == n {
-        1.0
-    } else {
-        Beta::new(k + 1.0, n - k).expect("valid beta").inverse_cdf(1.0 - alpha / 2.0)
-    };
+    let low = if k == 0.0 { 0.0 } else { Beta::new(k, n - k + 1.0).expect("valid beta").inverse_cdf(alpha / 2.0) };
+    let high = if k == n { 1.0 } else { Beta::new(k + 1.0, n - k).expect("valid beta").inverse_cdf(1.0 - alpha / 2.0) };
     (low, high)
 }
 

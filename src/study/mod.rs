@@ -104,7 +104,9 @@ impl StudySpec {
     pub fn from_toml(text: &str) -> Result<Self, InputError> {
         let spec: StudySpec = toml::from_str(text).map_err(|e| {
             let message = e.message().lines().next().unwrap_or("invalid TOML").to_string();
-            let Some(span) = e.span() else { return InputError::field("TOML", message) };
+            let Some(span) = e.span() else {
+                return InputError::field("TOML", message);
+            };
             // Name the key on the offending line as well as the line itself.
             let start = span.start.min(text.len());
             let line = text[..start].matches('\n').count() + 1;
@@ -123,7 +125,10 @@ impl StudySpec {
     pub fn validate(&self) -> Result<(), InputError> {
         let safe = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
         if self.name.is_empty() || !self.name.chars().all(safe) || self.name.starts_with('.') {
-            return input("name", format!("'{}' must be non-empty letters, digits, '-', '_' or '.', not starting with '.'", self.name));
+            return input(
+                "name",
+                format!("'{}' must be non-empty letters, digits, '-', '_' or '.', not starting with '.'", self.name),
+            );
         }
         if self.runs == 0 {
             return input("runs", "must be at least 1");
@@ -153,7 +158,10 @@ impl StudySpec {
             return input("tolerances.group", format!("{} must lie in (0, 0.5)", t.group));
         }
         if !(t.loss > 0.0 && t.loss < 1.0 / 96.0) {
-            return input("tolerances.loss", format!("{} must lie in (0, 1/96): 1/96 is the smallest gap between two loss floors", t.loss));
+            return input(
+                "tolerances.loss",
+                format!("{} must lie in (0, 1/96): 1/96 is the smallest gap between two loss floors", t.loss),
+            );
         }
         Ok(())
     }

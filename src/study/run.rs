@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::seed::{RunRng, run_seed};
 use super::{Configuration, StudySpec};
+use crate::analysis::{InitEvents, init_events};
 use crate::engine::Engine;
 use crate::model::{Evaluation, ParamLayout, evaluate};
 use crate::outcome::{Outcome, classify};
@@ -21,6 +22,8 @@ pub struct RunRecord {
     pub seed: u64,
     /// Initial parameters.
     pub initial: Vec<f32>,
+    /// What the initial parameters already decide.
+    pub init: InitEvents,
     /// Final parameters.
     pub final_params: Vec<f32>,
     /// The trained network on the four images.
@@ -61,7 +64,8 @@ fn train_population(
         .map(|((run, seed), (initial, final_params))| {
             let eval = evaluate(&layout, &final_params);
             let outcome = classify(&eval, &spec.tolerances);
-            RunRecord { config_index, run, seed, initial, final_params, eval, outcome }
+            let init = init_events(&layout, &initial);
+            RunRecord { config_index, run, seed, initial, init, final_params, eval, outcome }
         })
         .collect()
 }
@@ -75,10 +79,7 @@ pub fn run_study<E>(
     runs: std::ops::Range<u64>,
     mut sink: impl FnMut(RunRecord) -> Result<(), E>,
 ) -> Result<(), E> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .expect("a thread pool");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads).build().expect("a thread pool");
     let population = options.population as u64;
     let wave = population * options.threads as u64 * 2;
     let configurations = spec.configurations();
@@ -88,10 +89,8 @@ pub fn run_study<E>(
             let end = (start + wave).min(runs.end);
             // Smaller populations than asked when a wave would leave threads idle.
             let size = population.min((end - start).div_ceil(options.threads as u64)).max(1);
-            let chunks: Vec<std::ops::Range<u64>> = (start..end)
-                .step_by(size as usize)
-                .map(|s| s..(s + size).min(end))
-                .collect();
+            let chunks: Vec<std::ops::Range<u64>> =
+                (start..end).step_by(size as usize).map(|s| s..(s + size).min(end)).collect();
             let done: Vec<Vec<RunRecord>> = pool.install(|| {
                 chunks.into_par_iter().map(|c| train_population(spec, engine, (config_index, config), c)).collect()
             });

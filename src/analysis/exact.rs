@@ -1,0 +1,321 @@
+//! Exact probabilities of the init-time events.
+//!
+//! A layer-1 unit's pre-activation on an image is `b + w_i + w_j`, the sum of the weights of
+//! the image's two lit pixels. Given the weights of pixels 1 and 4 and the bias (pixel numbers
+//! 0-based in code: w0, w3), images 1 and 2 depend on w2 only and images 3 and 4 on w1 only,
+//! through thresholds `t0 = −(w0 + b)`, `t3 = −(w3 + b)`: image 1 (0011) is dead iff
+//! `w2 ≤ t3`, image 2 (1010) iff `w2 ≤ t0`, image 3 (1100) iff `w1 ≤ t0`, image 4 (0101)
+//! iff `w1 ≤ t3`. So the dead-set distribution is a 2-d integral (3-d with random biases)
+//! of products of CDF differences, computed by Gauss–Legendre quadrature split at every
+//! kink of the integrand; the error is estimated by doubling the panels and reported.
+//! For uniform weights and zero biases the integrand is piecewise polynomial and the
+//! quadrature is exact to rounding.
+//!
+//! Units of one layer are i.i.d., so the set I of images dead in every layer-1 unit has
+//! `P(I ⊇ T) = P(D ⊇ T)^h1`, and `P(I = S)` follows by inclusion–exclusion. Two images have
+//! identical layer-1 activations exactly when both lie in I (almost surely), so the layer-1
+//! partition is I as one block plus singletons; {2,2} is impossible at layer 1.
+
+use statrs::function::erf::erf;
+
+use crate::model::{Initializer, Widths};
+use crate::outcome::PartitionType;
+
+/// The law of one layer-1 weight or bias.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Law {
+    /// U(−limit, limit).
+    Uniform {
+        /// Half-width.
+        limit: f64,
+    },
+    /// N(0, σ²) truncated to [−2σ, 2σ].
+    TruncatedNormal {
+        /// σ before truncation.
+        sigma: f64,
+    },
+}
+
+fn phi(x: f64) -> f64 {
+    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
+}
+
+impl Law {
+    /// The support [lo, hi].
+    pub fn support(&self) -> (f64, f64) {
+        match *self {
+            Law::Uniform { limit } => (-limit, limit),
+            Law::TruncatedNormal { sigma } => (-2.0 * sigma, 2.0 * sigma),
+        }
+    }
+
+    /// The density.
+    pub fn pdf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x < lo || x > hi {
+            return 0.0;
+        }
+        match *self {
+            Law::Uniform { limit } => 0.5 / limit,
+            Law::TruncatedNormal { sigma } => {
+                let z = x / sigma;
+                (-0.5 * z * z).exp() / (sigma * (2.0 * std::f64::consts::PI).sqrt()) / (phi(2.0) - phi(-2.0))
+            }
+        }
+    }
+
+    /// The distribution function.
+    pub fn cdf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x <= lo {
+            return 0.0;
+        }
+        if x >= hi {
+            return 1.0;
+        }
+        match *self {
+            Law::Uniform { limit } => (x + limit) / (2.0 * limit),
+            Law::TruncatedNormal { sigma } => (phi(x / sigma) - phi(-2.0)) / (phi(2.0) - phi(-2.0)),
+        }
+    }
+}
+
+/// The laws of a layer-1 weight and (if random) bias under an initialiser.
+pub fn layer1_laws(init: Initializer, h1: usize) -> (Law, Option<Law>) {
+    let (fan_in, fan_out) = (4.0, h1 as f64);
+    match init {
+        Initializer::GlorotUniform => (Law::Uniform { limit: (6.0 / (fan_in + fan_out)).sqrt() }, None),
+        Initializer::HeUniform => (Law::Uniform { limit: (6.0f64 / fan_in).sqrt() }, None),
+        Initializer::LecunNormal => {
+            (Law::TruncatedNormal { sigma: (1.0 / fan_in).sqrt() / crate::model::init::TRUNCATED_NORMAL_STD }, None)
+        }
+        Initializer::TorchDefault => {
+            let l = Law::Uniform { limit: 1.0 / fan_in.sqrt() };
+            (l, Some(l))
+        }
+    }
+}
+
+/// Gauss–Legendre nodes and weights on [−1, 1] (Newton on the Legendre recurrence).
+fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
+    (0..n)
+        .map(|i| {
+            let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+            loop {
+                let (mut p0, mut p1) = (1.0, x);
+                for k in 2..=n {
+                    let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
+                    p0 = p1;
+                    p1 = p2;
+                }
+                let dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                let dx = p1 / dp;
+                x -= dx;
+                if dx.abs() < 1e-15 {
+                    return (x, 2.0 / ((1.0 - x * x) * dp * dp));
+                }
+            }
+        })
+        .collect()
+}
+
+/// Composite quadrature of a vector-valued `f` over [a, b], split at `breaks` (kinks of the
+/// integrand) and then into `panels` equal panels of 10-point Gauss–Legendre each.
+fn integrate<const N: usize>(f: &dyn Fn(f64) -> [f64; N], a: f64, b: f64, breaks: &[f64], panels: usize) -> [f64; N] {
+    let rule = gauss_legendre(10);
+    let mut cuts: Vec<f64> =
+        std::iter::once(a).chain(breaks.iter().copied().filter(|&x| x > a && x < b)).chain([b]).collect();
+    cuts.sort_by(f64::total_cmp);
+    let mut total = [0.0; N];
+    for seg in cuts.windows(2) {
+        let h = (seg[1] - seg[0]) / panels as f64;
+        for p in 0..panels {
+            let (lo, mid) = (seg[0] + p as f64 * h, h / 2.0);
+            for &(x, w) in &rule {
+                let v = f(lo + mid * (x + 1.0));
+                for k in 0..N {
+                    total[k] += w * mid * v[k];
+                }
+            }
+        }
+    }
+    total
+}
+
+/// P(both, a only, b only, neither) dead for two images sharing one weight w ~ law, image a
+/// dead iff w ≤ ta and image b iff w ≤ tb; indexed by bit 0 = a dead, bit 1 = b dead.
+fn pair_pattern(law: &Law, ta: f64, tb: f64) -> [f64; 4] {
+    let (fa, fb) = (law.cdf(ta), law.cdf(tb));
+    [1.0 - fa.max(fb), (fa - fb).max(0.0), (fb - fa).max(0.0), fa.min(fb)]
+}
+
+/// The distribution of one layer-1 unit's dead set (bit k = image k+1 dead), with the
+/// estimated quadrature error (largest change over all 16 cells when the panels double).
+pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f64) {
+    let (w, bias) = layer1_laws(init, h1);
+    let compute = |panels: usize| -> [f64; 16] {
+        let (lo, hi) = w.support();
+        let given = |b: f64| -> [f64; 16] {
+            integrate(
+                &|w3: f64| {
+                    let t3 = -(w3 + b);
+                    integrate(
+                        &|w0: f64| {
+                            let t0 = -(w0 + b);
+                            // Images 1, 2 through w2 (thresholds t3, t0); images 3, 4 through w1 (t0, t3).
+                            let p12 = pair_pattern(&w, t3, t0);
+                            let p34 = pair_pattern(&w, t0, t3);
+                            let d = w.pdf(w0);
+                            std::array::from_fn(|m| d * p12[m & 3] * p34[m >> 2])
+                        },
+                        lo,
+                        hi,
+                        &[w3, -b - hi, -b - lo],
+                        panels,
+                    )
+                    .map(|v| v * w.pdf(w3))
+                },
+                lo,
+                hi,
+                &[-b - hi, -b - lo],
+                panels,
+            )
+        };
+        match bias {
+            None => given(0.0),
+            Some(bl) => {
+                let (blo, bhi) = bl.support();
+                integrate(&|b| given(b).map(|v| v * bl.pdf(b)), blo, bhi, &[0.0, lo - hi, hi - lo], panels)
+            }
+        }
+    };
+    let coarse = compute(2);
+    let fine = compute(4);
+    let error = coarse.iter().zip(&fine).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    (fine, error)
+}
+
+/// Exact layer-1 quantities of a network with `h1` units under an initialiser.
+#[derive(Clone, Debug)]
+pub struct LayerOne {
+    /// Distribution of one unit's dead set.
+    pub unit_dead: [f64; 16],
+    /// Distribution of I, the set of images dead in every unit.
+    pub all_dead: [f64; 16],
+    /// Estimated numerical error of every value.
+    pub error: f64,
+}
+
+impl LayerOne {
+    /// Computes the layer-1 distributions.
+    pub fn new(init: Initializer, h1: usize) -> Self {
+        let (unit_dead, error) = unit_dead_set_distribution(init, h1);
+        let superset = |t: usize| (0..16).filter(|s| s & t == t).map(|s| unit_dead[s]).sum::<f64>();
+        let all_superset: Vec<f64> = (0..16).map(|t| superset(t).powi(h1 as i32)).collect();
+        let all_dead = std::array::from_fn(|s| {
+            (0..16usize)
+                .filter(|t| t & s == s)
+                .map(|t| if (t ^ s).count_ones() % 2 == 0 { all_superset[t] } else { -all_superset[t] })
+                .sum::<f64>()
+                .max(0.0)
+        });
+        // Raising to h1 multiplies the error by at most h1; inclusion–exclusion sums 16 terms.
+        LayerOne { unit_dead, all_dead, error: error * h1 as f64 * 16.0 + 1e-12 }
+    }
+
+    /// P(the layer-1 partition has the given type).
+    pub fn partition(&self, kind: PartitionType) -> f64 {
+        let size = |k: PartitionType| match k {
+            PartitionType::Pair => Some(2),
+            PartitionType::Triple => Some(3),
+            PartitionType::All => Some(4),
+            _ => None,
+        };
+        match kind {
+            PartitionType::Distinct => (0..16).filter(|s: &usize| s.count_ones() <= 1).map(|s| self.all_dead[s]).sum(),
+            PartitionType::TwoPairs => 0.0,
+            k => (0..16).filter(|s: &usize| Some(s.count_ones()) == size(k)).map(|s| self.all_dead[s]).sum(),
+        }
+    }
+
+    /// P(some pair of images has identical layer-1 activations).
+    pub fn pair_collapsed(&self) -> f64 {
+        1.0 - self.partition(PartitionType::Distinct)
+    }
+}
+
+/// P(bottleneck weights all of one sign and layer-3 weights all of the other): each weight
+/// is symmetric about 0 and continuous, so `2 · 2^−(h1·h2 + h2·h3)`.
+pub fn decoder_sign_kill(widths: Widths) -> f64 {
+    2f64.powi(1 - (widths.h2 * (widths.h1 + widths.h3)) as i32)
+}
+
+/// One event's probability at init: the paper's figure, the exact value, and why they differ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The event's kebab-case name.
+    pub event: String,
+    /// The paper's figure, where it gives one.
+    pub paper: Option<f64>,
+    /// The exact probability, where aemc computes it.
+    pub exact: Option<f64>,
+    /// Bound on the numerical error of `exact`.
+    pub error: Option<f64>,
+    /// One sentence on where the paper's derivation differs, or why no exact value is given.
+    pub note: String,
+}
+
+/// The paper's prediction for a collapsed pair: 1 − (15/16)⁶.
+pub fn paper_pair_collapsed() -> f64 {
+    1.0 - (15.0f64 / 16.0).powi(6)
+}
+
+/// Every init-time event's exact probability for a network of these widths and initialiser.
+pub fn predictions(widths: Widths, init: Initializer) -> Vec<Prediction> {
+    let l1 = LayerOne::new(init, widths.h1);
+    let paper_net = widths == Widths::PAPER && !init.random_biases();
+    let mut out = Vec::new();
+    let mut push = |event: &str, paper: Option<f64>, exact: Option<f64>, error: Option<f64>, note: String| {
+        out.push(Prediction { event: event.to_string(), paper, exact, error, note });
+    };
+    let adjacent_pair: f64 = (0..16).filter(|s| s & 0b1100 == 0b1100).map(|s| l1.unit_dead[s]).sum();
+    let opposite_pair: f64 = (0..16).filter(|s| s & 0b0101 == 0b0101).map(|s| l1.unit_dead[s]).sum();
+    push(
+        "pair-collapsed-l1",
+        paper_net.then(paper_pair_collapsed),
+        Some(l1.pair_collapsed()),
+        Some(l1.error),
+        format!(
+            "The paper takes P(two images dead in one unit) = 1/4 and the six pairs as independent; adjacent images share a weight, \
+             so for them it is {adjacent_pair:.4} (opposite images {opposite_pair:.4}), and the pair events overlap."
+        ),
+    );
+    push(
+        "decoder-sign-kill",
+        paper_net.then_some(1.0 / 8.0),
+        Some(decoder_sign_kill(widths)),
+        Some(0.0),
+        "Exact as the paper says for 2-1-2 (2·2^-(h2·(h1+h3)) in general), but it is one route to all-gray among several, \
+         not the probability of all-gray."
+            .to_string(),
+    );
+    let output_note = "Not computed exactly yet: with a 1-unit bottleneck the outputs merge according to the sign of \
+                       a·relu(s1) − c·relu(s2), a ratio event over 8 layer-1 and 2 bottleneck weights that aemc does not yet integrate exactly (README: Dead-ReLU analysis)."
+        .to_string();
+    push("all-gray-init", None, None, None, output_note.clone());
+    for kind in PartitionType::ALL {
+        let note = match kind {
+            PartitionType::TwoPairs => {
+                "Impossible at layer 1: two images share activations only when both are dead in every unit, \
+                                        so all collapsed images form one block."
+                    .to_string()
+            }
+            _ => "The paper gives no figure; I (images dead in every unit) is one block plus singletons.".to_string(),
+        };
+        push(&format!("l1-partition-{}", kind.code()), None, Some(l1.partition(kind)), Some(l1.error), note);
+    }
+    for kind in PartitionType::ALL {
+        push(&format!("output-partition-{}", kind.code()), None, None, None, output_note.clone());
+    }
+    out
+}
