@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::EngineKind;
 use crate::error::InputError;
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
@@ -68,6 +69,9 @@ pub struct ExecArgs {
     /// Add every initial and final parameter to runs.csv.
     #[arg(long)]
     pub weights: bool,
+    /// The training engine [default: the study's, else native].
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineKind>,
 }
 
 /// `aemc run STUDY.toml`.
@@ -141,6 +145,9 @@ fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
     if let Some(p) = exec.population {
         spec.population = p as usize;
     }
+    if let Some(e) = exec.engine {
+        spec.engine = e;
+    }
     let threads =
         exec.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     RunOptions { threads, population: spec.population }
@@ -153,6 +160,7 @@ impl RunArgs {
         spec.runs = self.runs.unwrap_or(spec.runs);
         spec.seed = self.seed.unwrap_or(spec.seed);
         let options = options(&self.exec, &mut spec);
+        spec.validate().map_err(|e| InputError::field(format!("{}: {}", self.study.display(), e.field), e.message))?;
         let out = self.out.unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
         Ok(Invocation { spec, out, options, weights: self.exec.weights })
     }
@@ -171,6 +179,7 @@ impl SweepArgs {
             lr: self.lr,
             epochs: self.epochs,
             population: 256,
+            engine: EngineKind::default(),
             tolerances: Tolerances::default(),
         };
         let options = options(&self.exec, &mut spec);

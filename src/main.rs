@@ -8,7 +8,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use aemc::analysis::exact::predictions;
 use aemc::cli::{Cli, Command, Invocation};
-use aemc::engine::BurnEngine;
 use aemc::error::InputError;
 use aemc::report::runs::RunsCsv;
 use aemc::report::{self, Summary, write_atomically};
@@ -88,8 +87,8 @@ fn run(inv: &Invocation) -> anyhow::Result<Summary> {
     );
     let mut runs_csv = RunsCsv::create(&inv.out, spec, inv.weights)?;
     let mut summary = Summary::new(spec);
-    let engine = BurnEngine::flex();
-    run_study(spec, &engine, &inv.options, 0..spec.runs, |record| {
+    let engine = spec.engine.engine();
+    run_study(spec, engine.as_ref(), &inv.options, 0..spec.runs, |record| {
         runs_csv.write(&record)?;
         summary.add(&record);
         progress.inc(1);

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::TrainSpec;
+use crate::engine::{EngineKind, TrainSpec};
 use crate::error::{InputError, input};
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
@@ -60,6 +60,9 @@ pub struct StudySpec {
     /// Networks trained together by one engine call; changes speed, never results.
     #[serde(default = "default_population")]
     pub population: usize,
+    /// The engine that trains the runs.
+    #[serde(default)]
+    pub engine: EngineKind,
     /// Tolerances of the outcome classifier.
     #[serde(default)]
     pub tolerances: Tolerances,
@@ -146,6 +149,16 @@ impl StudySpec {
             if empty {
                 return input(field, "must list at least one value");
             }
+        }
+        if let Some(w) = self.widths.iter().find(|w| w.h1.max(w.h2).max(w.h3) > self.engine.max_width()) {
+            return input(
+                "widths",
+                format!(
+                    "{w} is wider than the {} engine's limit {}; use engine = \"burn\" (up to 64)",
+                    self.engine.name(),
+                    self.engine.max_width()
+                ),
+            );
         }
         if let Some(lr) = self.lr.iter().find(|lr| !(lr.is_finite() && **lr > 0.0)) {
             return input("lr", format!("{lr} is not a positive finite learning rate"));
