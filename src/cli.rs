@@ -11,6 +11,7 @@ use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
 use crate::study::StudySpec;
 use crate::study::run::RunOptions;
+use crate::study::state::Shard;
 
 /// aemc: Monte Carlo studies of how tiny autoencoders fail to train.
 #[derive(Debug, Parser)]
@@ -30,6 +31,18 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Print the exact init-time probabilities of the dead-ReLU events.
     Predict(PredictArgs),
+    /// Merge the output directories of all shards of a study into one.
+    Merge(MergeArgs),
+}
+
+/// `aemc merge OUT_DIR SHARD_DIR...`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Where the merged study goes.
+    pub out: PathBuf,
+    /// The shards' output directories, in any order.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
 }
 
 /// Output formats of `aemc predict`.
@@ -72,6 +85,12 @@ pub struct ExecArgs {
     /// The training engine [default: the study's, else native].
     #[arg(long, value_enum)]
     pub engine: Option<EngineKind>,
+    /// Run only shard K of N of every configuration's runs (merge them with `aemc merge`).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Discard results of another study (or a changed one) in the output directory.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// `aemc run STUDY.toml`.
@@ -139,18 +158,31 @@ pub struct Invocation {
     pub options: RunOptions,
     /// Whether runs.csv carries every parameter.
     pub weights: bool,
+    /// Which part of the runs to do.
+    pub shard: Shard,
+    /// Whether to discard another study's results in `out`.
+    pub restart: bool,
+}
+
+/// The output directory a study goes to without `--out`.
+fn default_out(spec: &StudySpec, shard: Shard) -> PathBuf {
+    let name = if shard == Shard::WHOLE {
+        spec.name.clone()
+    } else {
+        format!("{}-shard-{}-of-{}", spec.name, shard.index, shard.count)
+    };
+    PathBuf::from("results").join(name)
 }
 
 fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
-    if let Some(p) = exec.population {
-        spec.population = p as usize;
-    }
     if let Some(e) = exec.engine {
         spec.engine = e;
     }
     let threads =
         exec.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    RunOptions { threads, population: spec.population }
+    // Population and threads change speed only, so they stay out of the recorded study.
+    let population = exec.population.map_or(spec.population, |p| p as usize);
+    RunOptions { threads, population }
 }
 
 impl RunArgs {
@@ -161,8 +193,9 @@ impl RunArgs {
         spec.seed = self.seed.unwrap_or(spec.seed);
         let options = options(&self.exec, &mut spec);
         spec.validate().map_err(|e| InputError::field(format!("{}: {}", self.study.display(), e.field), e.message))?;
-        let out = self.out.unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
-        Ok(Invocation { spec, out, options, weights: self.exec.weights })
+        let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
+        let out = self.out.unwrap_or_else(|| default_out(&spec, shard));
+        Ok(Invocation { spec, out, options, weights: self.exec.weights, shard, restart: self.exec.restart })
     }
 }
 
@@ -185,6 +218,7 @@ impl SweepArgs {
         let options = options(&self.exec, &mut spec);
         // Study-file keys and sweep flags share names: report the flag.
         spec.validate().map_err(|e| InputError::field(format!("--{}", e.field), e.message))?;
-        Ok(Invocation { spec, out: self.out, options, weights: self.exec.weights })
+        let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
+        Ok(Invocation { spec, out: self.out, options, weights: self.exec.weights, shard, restart: self.exec.restart })
     }
 }

@@ -125,6 +125,7 @@ fn bad_input_is_refused_with_one_line() {
         (sweep(&["--widths", "0-1-2"]), "0-1-2"),
         (sweep(&["--widths", "2-1"]), "h1-h2-h3"),
         (sweep(&["--lr", "-0.1"]), "--lr"),
+        (sweep(&["--widths", "17-1-17"]), "limit 16"),
         (
             vec![
                 "sweep".into(),

@@ -53,8 +53,10 @@ fn class_frequencies_agree_between_engines() {
         spec.engine = kind;
         let mut c = [0u64; OutcomeClass::ALL.len()];
         let options = RunOptions { threads: 2, population: 1024 };
-        run_study(&spec, kind.engine().as_ref(), &options, 0..spec.runs, |r| {
-            c[OutcomeClass::ALL.iter().position(|&k| k == r.outcome.class).unwrap()] += 1;
+        run_study(&spec, kind.engine().as_ref(), &options, 0..spec.runs, 0, |wave| {
+            for r in wave {
+                c[OutcomeClass::ALL.iter().position(|&k| k == r.outcome.class).unwrap()] += 1;
+            }
             Ok::<(), ()>(())
         })
         .unwrap();

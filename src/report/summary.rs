@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::analysis::InitEvents;
 use crate::analysis::exact::predictions;
 
+use super::runs::RUN_COLUMNS;
+use super::{CONFIG_COLUMNS, config_cells};
 use crate::model::Widths;
 use crate::outcome::OutcomeClass;
 use crate::stats::{Proportion, binomial_test};
@@ -164,13 +166,53 @@ impl Summary {
 
     /// Counts one run.
     pub fn add(&mut self, record: &RunRecord) {
-        let c = &mut self.configs[record.config_index];
+        self.count(record.config_index, record.outcome.class, event_values(&record.init));
+    }
+
+    fn count(&mut self, config_index: usize, class: OutcomeClass, events: [(&'static str, String); 5]) {
+        let c = &mut self.configs[config_index];
         c.runs += 1;
-        let k = OutcomeClass::ALL.iter().position(|&x| x == record.outcome.class).expect("listed");
+        let k = OutcomeClass::ALL.iter().position(|&x| x == class).expect("listed");
         c.counts[k] += 1;
-        for (event, value) in event_values(&record.init) {
-            *c.cross.entry((event, value, record.outcome.class)).or_insert(0) += 1;
+        for (event, value) in events {
+            *c.cross.entry((event, value, class)).or_insert(0) += 1;
         }
+    }
+
+    /// Counts one row of this study's runs.csv (resume and merge rebuild the summary from
+    /// the rows on disk); returns its configuration index and run index.
+    pub fn add_row(&mut self, row: &csv::StringRecord) -> anyhow::Result<(usize, u64)> {
+        let bad = || {
+            anyhow::anyhow!(
+                "runs.csv row {:?} is not a row of this study; pass --restart to start over",
+                row.iter().take(6).collect::<Vec<_>>()
+            )
+        };
+        let cell = |name: &str| -> anyhow::Result<&str> {
+            let k = RUN_COLUMNS.iter().position(|c| *c == name).expect("a runs.csv column") + CONFIG_COLUMNS.len();
+            row.get(k).ok_or_else(bad)
+        };
+        let config_index = self
+            .configs
+            .iter()
+            .position(|c| config_cells(&c.config).iter().zip(row.iter()).all(|(a, b)| a == b))
+            .ok_or_else(bad)?;
+        let run = cell("run")?.parse().map_err(|_| bad())?;
+        let class = OutcomeClass::ALL.into_iter().find(|c| c.name() == cell("class").unwrap_or("")).ok_or_else(bad)?;
+        let kind = |text: &str| {
+            let mut sizes: Vec<usize> = text.split('|').map(str::len).collect();
+            sizes.sort_unstable_by(|a, b| b.cmp(a));
+            sizes.iter().map(usize::to_string).collect::<String>()
+        };
+        let events = [
+            ("pair-collapsed-l1", cell("pair_collapsed_l1")?.to_string()),
+            ("decoder-sign-kill", cell("decoder_sign_kill")?.to_string()),
+            ("all-gray-init", cell("all_gray_init")?.to_string()),
+            ("l1-partition", kind(cell("l1_partition")?)),
+            ("output-partition-init", kind(cell("output_partition_init")?)),
+        ];
+        self.count(config_index, class, events);
+        Ok((config_index, run))
     }
 
     /// The cross-tab of init events × final classes: for every configuration, event value

@@ -2,6 +2,7 @@
 
 pub mod run;
 pub mod seed;
+pub mod state;
 
 use std::path::Path;
 
@@ -239,6 +240,8 @@ mod tests {
             ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\ncolour = 1", "colour"),
             ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"", "line"),
             ("name = \"../x\"\nruns = 3\nwidths = [\"2-1-2\"]", "name"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"2-1-2\"]\n[tolerances]\nloss = 0.5", "tolerances.loss"),
+            ("name = \"t\"\nruns = 3\nwidths = [\"17-1-17\"]", "limit 16"),
         ];
         for (text, needle) in cases {
             let err = StudySpec::from_toml(text).expect_err(text).to_string();

@@ -70,21 +70,25 @@ fn train_population(
         .collect()
 }
 
-/// Runs the study, calling `sink` with every record in order (configuration, then run).
-/// `runs` selects which run indices of each configuration to do.
+/// Runs the study, handing `sink` each wave of finished records in order (configuration,
+/// then run). `runs` selects which run indices of each configuration to do (a shard);
+/// the first `skip` of those, counted across configurations in that order, are already done.
 pub fn run_study<E>(
     spec: &StudySpec,
     engine: &dyn Engine,
     options: &RunOptions,
     runs: std::ops::Range<u64>,
-    mut sink: impl FnMut(RunRecord) -> Result<(), E>,
+    skip: u64,
+    mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), E>,
 ) -> Result<(), E> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads).build().expect("a thread pool");
     let population = options.population as u64;
     let wave = population * options.threads as u64 * 2;
+    let per_config = runs.end - runs.start;
     let configurations = spec.configurations();
     for (config_index, config) in configurations.iter().enumerate() {
-        let mut start = runs.start;
+        let done = skip.saturating_sub(config_index as u64 * per_config).min(per_config);
+        let mut start = runs.start + done;
         while start < runs.end {
             let end = (start + wave).min(runs.end);
             // Smaller populations than asked when a wave would leave threads idle.
@@ -94,9 +98,7 @@ pub fn run_study<E>(
             let done: Vec<Vec<RunRecord>> = pool.install(|| {
                 chunks.into_par_iter().map(|c| train_population(spec, engine, (config_index, config), c)).collect()
             });
-            for record in done.into_iter().flatten() {
-                sink(record)?;
-            }
+            sink(done.into_iter().flatten().collect())?;
             start = end;
         }
     }
