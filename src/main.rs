@@ -86,7 +86,10 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
     std::fs::create_dir_all(out).map_err(unwritable)?;
     tempfile::tempfile_in(out).map_err(unwritable)?;
     let resume = match State::read(out) {
-        Ok(Some(prior)) if prior == *state => !restart,
+        // Same study: resume what is on disk (a clean clone of the results has summaries only).
+        Ok(Some(prior)) if prior == *state => {
+            !restart && (out.join("runs.csv.partial").exists() || out.join("runs.csv").exists())
+        }
         Ok(Some(prior)) if !restart => {
             return Err(InputError::field(
                 "--out",
