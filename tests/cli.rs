@@ -1,18 +1,9 @@
 //! The binary end to end: a tiny study, determinism across execution settings, and every
 //! kind of bad input answered with one line and exit code 2.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn aemc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_aemc")).args(args).output().expect("the binary runs")
-}
-
-fn write_study(dir: &Path, body: &str) -> String {
-    let path = dir.join("study.toml");
-    std::fs::write(&path, body).unwrap();
-    path.to_str().unwrap().to_string()
-}
+use common::{aemc, one_line_error, study_file};
 
 const TINY: &str =
     "name = \"tiny\"\nseed = 7\nruns = 12\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [300]\nlr = [0.01]\n";
@@ -20,7 +11,7 @@ const TINY: &str =
 #[test]
 fn tiny_study_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let study = write_study(dir.path(), TINY);
+    let study = study_file(dir.path(), "study.toml", TINY);
     let out = dir.path().join("out");
     let o = aemc(&["run", &study, "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -49,7 +40,7 @@ fn tiny_study_end_to_end() {
 #[test]
 fn results_do_not_depend_on_threads_or_population() {
     let dir = tempfile::tempdir().unwrap();
-    let study = write_study(dir.path(), TINY);
+    let study = study_file(dir.path(), "study.toml", TINY);
     let mut outputs = Vec::new();
     for (threads, population) in [("1", "5"), ("2", "64"), ("2", "1")] {
         let out = dir.path().join(format!("out-{threads}-{population}"));
@@ -101,7 +92,7 @@ fn sweep_with_weights_records_every_parameter() {
 #[test]
 fn bad_input_is_refused_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let good = write_study(dir.path(), TINY);
+    let good = study_file(dir.path(), "study.toml", TINY);
     let malformed = dir.path().join("malformed.toml");
     std::fs::write(&malformed, "name = \"x\"\nruns = [").unwrap();
     let unknown_key = dir.path().join("unknown.toml");
@@ -177,11 +168,7 @@ fn bad_input_is_refused_with_one_line() {
     ];
     for (args, needle) in cases {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = aemc(&argv);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{argv:?}: {stderr}");
-        assert_eq!(stderr.trim_end().lines().count(), 1, "{argv:?}: not one line: {stderr}");
-        assert!(stderr.contains(needle), "{argv:?}: {stderr} lacks {needle}");
+        one_line_error(&aemc(&argv), 2, needle);
         assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "{argv:?} left files in {out:?}");
     }
 }

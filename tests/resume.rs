@@ -2,28 +2,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+mod common;
+
+use common::{aemc, bin, one_line_error, study_file};
 use std::time::Duration;
 
 use aemc::study::seed::mix;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_aemc"))
-}
-
-fn aemc(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
     o
-}
-
-fn one_line_error(o: &Output, code: i32, needle: &str) {
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(code), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr}");
-    assert!(stderr.contains(needle), "{stderr} lacks {needle}");
 }
 
 const OUTPUTS: [&str; 8] = [
@@ -42,12 +31,6 @@ fn assert_same_outputs(a: &Path, b: &Path) {
         let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
         assert!(x == y, "{f} differs between {a:?} and {b:?}");
     }
-}
-
-fn study_file(dir: &Path, name: &str, body: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, body).unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 const SMALL: &str =

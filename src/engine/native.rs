@@ -80,7 +80,7 @@ fn exp(x: f32) -> f32 {
     y = y * r + 8.333_452e-3;
     y = y * r + 4.166_579_6e-2;
     y = y * r + 1.666_666_5e-1;
-    y = y * r + 5.000_000_1e-1;
+    y = y * r + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let y = y * r * r + r + 1.0;
     y * f32::from_bits(((fx as i32 + 127) as u32) << 23)
 }
@@ -103,7 +103,10 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
     let (h1, h2, h3) = (width(H1, spec.widths.h1), width(H2, spec.widths.h2), width(H3, spec.widths.h3));
     let layout = ParamLayout::new(Widths { h1, h2, h3 });
     let [l1, l2, l3, l4] = layout.layers;
+    // Slices of the layout's (often constant) length let the compiler drop bounds checks.
+    let (theta, m, v) = (&mut theta[..layout.len], &mut m[..layout.len], &mut v[..layout.len]);
     let mut grad = vec![splat(0.0); layout.len];
+    let grad = &mut grad[..layout.len];
     let zero = splat(0.0);
     let mut pre1 = [[zero; H1]; IMAGE_COUNT];
     let mut act1 = [[zero; H1]; IMAGE_COUNT];
@@ -192,13 +195,13 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
         // Update.
         match spec.optimizer {
             Optimizer::Sgd => {
-                for (th, g) in theta.iter_mut().zip(&grad) {
+                for (th, g) in theta.iter_mut().zip(grad.iter()) {
                     *th = map2(th, g, |th, g| th - g * spec.lr);
                 }
             }
             Optimizer::Adam => {
                 let alpha = adam_alpha(spec.lr, t);
-                for ((th, g), (m, v)) in theta.iter_mut().zip(&grad).zip(m.iter_mut().zip(v.iter_mut())) {
+                for ((th, g), (m, v)) in theta.iter_mut().zip(grad.iter()).zip(m.iter_mut().zip(v.iter_mut())) {
                     for l in 0..LANES {
                         m[l] += (g[l] - m[l]) * ADAM_ONE_MINUS_BETA1;
                         v[l] += (g[l] * g[l] - v[l]) * ADAM_ONE_MINUS_BETA2;

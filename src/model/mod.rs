@@ -102,10 +102,12 @@ pub struct LayerSlot {
 
 impl LayerSlot {
     /// Index of kernel entry (input `i`, output `j`).
+    #[inline(always)]
     pub fn w(&self, i: usize, j: usize) -> usize {
         self.weight_offset + i * self.fan_out + j
     }
     /// Index of bias entry `j`.
+    #[inline(always)]
     pub fn b(&self, j: usize) -> usize {
         self.bias_offset + j
     }
@@ -125,6 +127,7 @@ pub struct ParamLayout {
 
 impl ParamLayout {
     /// The layout of a network of the given widths.
+    #[inline(always)]
     pub fn new(widths: Widths) -> Self {
         let sizes = widths.layer_sizes();
         let mut offset = 0;

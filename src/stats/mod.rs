@@ -61,6 +61,10 @@ pub fn wilson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
 pub fn binomial_test(k: u64, n: u64, p: f64) -> f64 {
     let dist = Binomial::new(p, n).expect("p in [0, 1]");
     let observed = dist.pmf(k) * (1.0 + 1e-7);
+    if observed == 0.0 {
+        // The observed count is too unlikely for f64: the p-value is below 1e-308.
+        return 0.0;
+    }
     let mode = ((n as f64 + 1.0) * p).floor().min(n as f64) as u64;
     // The pmf is unimodal: walk each tail outwards from the mode's side, stopping once the
     // remaining terms are negligible against the sum.
