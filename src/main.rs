@@ -110,10 +110,13 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
         Err(e) if !restart => return Err(e.into()),
         _ => false,
     };
+    // Starting over: another study's files go (this study's summaries are rewritten at the
+    // end, atomically, and stay until then).
+    let other_study = !matches!(State::read(out), Ok(Some(ref prior)) if prior == state);
     if !resume {
-        for stale in
-            ["runs.csv", "runs.csv.partial"].into_iter().chain(report::exporters().iter().map(|e| e.file_name()))
-        {
+        let exports = report::exporters();
+        let derived = exports.iter().map(|e| e.file_name()).filter(|_| other_study || restart);
+        for stale in ["runs.csv", "runs.csv.partial"].into_iter().chain(derived) {
             match std::fs::remove_file(out.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
