@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use aemc::engine::burn::Product;
 use aemc::engine::{BurnEngine, Engine, NativeEngine, TrainSpec};
 use aemc::model::{Initializer, ParamLayout, Widths};
 use aemc::optim::Optimizer;
@@ -19,8 +20,11 @@ fn engines(c: &mut Criterion) {
             let mut rng = RunRng::new(1);
             let init: Vec<Vec<f32>> =
                 (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
-            let engines: [(&str, Box<dyn Engine>, u32); 2] =
-                [("native", Box::new(NativeEngine), 200), ("burn", Box::new(BurnEngine::flex()), 10)];
+            let engines: [(&str, Box<dyn Engine>, u32); 3] = [
+                ("native", Box::new(NativeEngine), 200),
+                ("burn", Box::new(BurnEngine::flex()), 10),
+                ("burn-matmul", Box::new(BurnEngine::flex().with_product(Product::Matmul)), 10),
+            ];
             for (name, engine, epochs) in engines {
                 let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
                 group.throughput(Throughput::Elements(population as u64 * epochs as u64));

@@ -9,6 +9,7 @@ use crate::error::InputError;
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
+use crate::report::Format;
 use crate::study::StudySpec;
 use crate::study::run::RunOptions;
 use crate::study::state::Shard;
@@ -43,17 +44,6 @@ pub struct MergeArgs {
     /// The shards' output directories, in any order.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-}
-
-/// Output formats of `aemc predict`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Aligned text.
-    Table,
-    /// CSV with columns event,paper,exact,error,note.
-    Csv,
-    /// JSON.
-    Json,
 }
 
 /// `aemc predict --widths 2-1-2 --init glorot-uniform`.

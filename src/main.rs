@@ -85,9 +85,11 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
     };
     std::fs::create_dir_all(out).map_err(unwritable)?;
     tempfile::tempfile_in(out).map_err(unwritable)?;
-    let resume = match State::read(out) {
+    let prior = State::read(out);
+    let same_study = matches!(prior, Ok(Some(ref p)) if p == state);
+    let resume = match prior {
         // Same study: resume what is on disk (a clean clone of the results has summaries only).
-        Ok(Some(prior)) if prior == *state => {
+        Ok(Some(_)) if same_study => {
             !restart && (out.join("runs.csv.partial").exists() || out.join("runs.csv").exists())
         }
         Ok(Some(prior)) if !restart => {
@@ -112,10 +114,9 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
     };
     // Starting over: another study's files go (this study's summaries are rewritten at the
     // end, atomically, and stay until then).
-    let other_study = !matches!(State::read(out), Ok(Some(ref prior)) if prior == state);
     if !resume {
         let exports = report::exporters();
-        let derived = exports.iter().map(|e| e.file_name()).filter(|_| other_study || restart);
+        let derived = exports.iter().map(|e| e.file_name()).filter(|_| !same_study || restart);
         for stale in ["runs.csv", "runs.csv.partial"].into_iter().chain(derived) {
             match std::fs::remove_file(out.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),

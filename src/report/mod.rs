@@ -318,9 +318,19 @@ pub fn write_atomically(dir: &Path, name: &str, content: &[u8]) -> anyhow::Resul
     Ok(())
 }
 
+/// Output formats of `aemc predict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text.
+    Table,
+    /// CSV with columns event,paper,exact,error,note.
+    Csv,
+    /// JSON.
+    Json,
+}
+
 /// `aemc predict`'s output in the chosen format.
-pub fn predictions(preds: &[crate::analysis::exact::Prediction], format: crate::cli::Format) -> anyhow::Result<String> {
-    use crate::cli::Format;
+pub fn predictions(preds: &[crate::analysis::exact::Prediction], format: Format) -> anyhow::Result<String> {
     let opt = |x: Option<f64>| x.map_or(String::new(), num);
     Ok(match format {
         Format::Csv => csv_string(
