@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::{Engine, TrainSpec};
 use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
-use crate::model::{ParamLayout, Widths};
+use crate::model::{LayerSlot, ParamLayout, Widths};
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
 
 /// Networks advanced by one instruction: 8 f32 lanes fill an AVX2 register.
@@ -83,6 +83,27 @@ fn exp(x: f32) -> f32 {
     y = y * r + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let y = y * r * r + r + 1.0;
     y * f32::from_bits(((fx as i32 + 127) as u32) << 23)
+}
+
+/// The backward pass of one dense layer for one image: accumulates the bias and kernel
+/// gradients from the output gradient `d_out(o)` and adds the input gradient to `d_in`.
+#[inline(always)]
+fn dense_backward(
+    slot: &LayerSlot,
+    theta: &[V],
+    grad: &mut [V],
+    input: &[V],
+    d_out: impl Fn(usize) -> V,
+    d_in: &mut [V],
+) {
+    for o in 0..slot.fan_out {
+        let d = d_out(o);
+        grad[slot.b(o)] = map2(&grad[slot.b(o)], &d, |g, d| g + d);
+        for (i, a) in input.iter().enumerate() {
+            grad[slot.w(i, o)] = map2(&grad[slot.w(i, o)], &map2(a, &d, |a, d| a * d), |g, x| g + x);
+            d_in[i] = map2(&d_in[i], &map2(&d, &theta[slot.w(i, o)], |d, w| d * w), |g, x| g + x);
+        }
+    }
 }
 
 /// The kernel's widths: constants where the instantiation names them, else the run-time ones.
@@ -157,33 +178,13 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
         for k in 0..IMAGE_COUNT {
             let x = &IMAGES[k];
             let mut dact3 = [zero; H3];
-            for p in 0..PIXELS {
-                let d = dlogit[k][p];
-                grad[l4.b(p)] = map2(&grad[l4.b(p)], &d, |g, d| g + d);
-                for u in 0..h3 {
-                    grad[l4.w(u, p)] = map2(&grad[l4.w(u, p)], &map2(&act3[k][u], &d, |a, d| a * d), |g, x| g + x);
-                    dact3[u] = map2(&dact3[u], &map2(&d, &theta[l4.w(u, p)], |d, w| d * w), |g, x| g + x);
-                }
-            }
+            dense_backward(&l4, theta, grad, &act3[k][..h3], |p| dlogit[k][p], &mut dact3);
             let mut dcode = [zero; H2];
-            for u in 0..h3 {
-                // relu'(z) = 0 for z ≤ 0, as burn.
-                let d = map2(&dact3[u], &pre3[k][u], |g, z| if z > 0.0 { g } else { 0.0 });
-                grad[l3.b(u)] = map2(&grad[l3.b(u)], &d, |g, d| g + d);
-                for c in 0..h2 {
-                    grad[l3.w(c, u)] = map2(&grad[l3.w(c, u)], &map2(&code[k][c], &d, |a, d| a * d), |g, x| g + x);
-                    dcode[c] = map2(&dcode[c], &map2(&d, &theta[l3.w(c, u)], |d, w| d * w), |g, x| g + x);
-                }
-            }
+            // relu'(z) = 0 for z ≤ 0, as burn.
+            let relu3 = |u: usize| map2(&dact3[u], &pre3[k][u], |g, z| if z > 0.0 { g } else { 0.0 });
+            dense_backward(&l3, theta, grad, &code[k][..h2], relu3, &mut dcode);
             let mut dact1 = [zero; H1];
-            for c in 0..h2 {
-                let d = dcode[c];
-                grad[l2.b(c)] = map2(&grad[l2.b(c)], &d, |g, d| g + d);
-                for j in 0..h1 {
-                    grad[l2.w(j, c)] = map2(&grad[l2.w(j, c)], &map2(&act1[k][j], &d, |a, d| a * d), |g, x| g + x);
-                    dact1[j] = map2(&dact1[j], &map2(&d, &theta[l2.w(j, c)], |d, w| d * w), |g, x| g + x);
-                }
-            }
+            dense_backward(&l2, theta, grad, &act1[k][..h1], |c| dcode[c], &mut dact1);
             for j in 0..h1 {
                 let d = map2(&dact1[j], &pre1[k][j], |g, z| if z > 0.0 { g } else { 0.0 });
                 grad[l1.b(j)] = map2(&grad[l1.b(j)], &d, |g, d| g + d);
