@@ -82,7 +82,10 @@ fn exp(x: f32) -> f32 {
     y = y * r + 1.666_666_5e-1;
     y = y * r + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let y = y * r * r + r + 1.0;
-    y * f32::from_bits(((fx as i32 + 127) as u32) << 23)
+    // SAFETY: x is clamped to [-87, 88], so fx is a whole number in [-126, 127], which an
+    // i32 holds exactly. (`as i32` saturates, which does not vectorise.)
+    let exponent = unsafe { fx.to_int_unchecked::<i32>() };
+    y * f32::from_bits(((exponent + 127) as u32) << 23)
 }
 
 /// The backward pass of one dense layer for one image: accumulates the bias and kernel
@@ -203,11 +206,11 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
             Optimizer::Adam => {
                 let alpha = adam_alpha(spec.lr, t);
                 for ((th, g), (m, v)) in theta.iter_mut().zip(grad.iter()).zip(m.iter_mut().zip(v.iter_mut())) {
-                    for l in 0..LANES {
-                        m[l] += (g[l] - m[l]) * ADAM_ONE_MINUS_BETA1;
-                        v[l] += (g[l] * g[l] - v[l]) * ADAM_ONE_MINUS_BETA2;
-                        th[l] -= (m[l] * alpha) / (v[l].sqrt() + ADAM_EPSILON);
-                    }
+                    // Whole-vector operations: a per-lane loop here stays scalar.
+                    *m = map2(m, g, |m, g| m + (g - m) * ADAM_ONE_MINUS_BETA1);
+                    *v = map2(v, g, |v, g| v + (g * g - v) * ADAM_ONE_MINUS_BETA2);
+                    let step = map2(m, v, |m, v| (m * alpha) / (v.sqrt() + ADAM_EPSILON));
+                    *th = map2(th, &step, |t, s| t - s);
                 }
             }
         }
