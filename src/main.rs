@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use aemc::analysis::exact::predictions;
 use aemc::cli::{Cli, Command, Invocation, MergeArgs};
 use aemc::error::InputError;
-use aemc::report::runs::{RunsCsv, read_rows};
+use aemc::report::runs::{PARTIAL_RUNS_FILE, RUNS_FILE, RunsCsv, read_rows};
 use aemc::report::{self, Summary, write_atomically};
 use aemc::study::StudySpec;
 use aemc::study::run::run_study;
@@ -89,9 +89,7 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
     let same_study = matches!(prior, Ok(Some(ref p)) if p == state);
     let resume = match prior {
         // Same study: resume what is on disk (a clean clone of the results has summaries only).
-        Ok(Some(_)) if same_study => {
-            !restart && (out.join("runs.csv.partial").exists() || out.join("runs.csv").exists())
-        }
+        Ok(Some(_)) if same_study => !restart && (out.join(PARTIAL_RUNS_FILE).exists() || out.join(RUNS_FILE).exists()),
         Ok(Some(prior)) if !restart => {
             return Err(InputError::field(
                 "--out",
@@ -117,7 +115,7 @@ fn prepare_output(out: &Path, spec: &StudySpec, state: &State, restart: bool) ->
     if !resume {
         let exports = report::exporters();
         let derived = exports.iter().map(|e| e.file_name()).filter(|_| !same_study || restart);
-        for stale in ["runs.csv", "runs.csv.partial"].into_iter().chain(derived) {
+        for stale in [RUNS_FILE, PARTIAL_RUNS_FILE].into_iter().chain(derived) {
             match std::fs::remove_file(out.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
@@ -245,12 +243,6 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
         return Err(InputError::field("merge", format!("missing shards: {}", missing.join(", "))).into());
     }
     let spec = StudySpec::from_file(&first_dir.join("study.toml"))?;
-    // The shards were run with --weights if their header has the parameter columns.
-    let mut header = String::new();
-    if let Ok(file) = std::fs::File::open(first_dir.join("runs.csv")) {
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(file), &mut header)?;
-    }
-    let weights = header.contains(",init_w1_0_0");
     let state = State::new(&spec, Shard::WHOLE);
     if state.fingerprint != first.fingerprint {
         return Err(InputError::field(
@@ -261,9 +253,19 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
     }
     prepare_output(&args.out, &spec, &state, true)?;
     let mut readers = Vec::new();
+    let mut weights = None;
     for (dir, _) in &shards {
-        readers.push(read_rows(dir, &spec, weights)?);
+        let (with_weights, rows) = read_rows(dir, &spec)?;
+        if *weights.get_or_insert(with_weights) != with_weights {
+            return Err(InputError::field(
+                dir.join(RUNS_FILE).display().to_string(),
+                "its columns differ from the other shards' (--weights on some shards only)",
+            )
+            .into());
+        }
+        readers.push(rows);
     }
+    let weights = weights.unwrap_or(false);
     let mut runs_csv = RunsCsv::create(&args.out, &spec, weights)?;
     let mut summary = Summary::new(&spec);
     let mut index = 0;
@@ -272,7 +274,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
             let range = s.shard.runs(spec.runs);
             for _ in range.clone() {
                 let row = rows.next().ok_or_else(|| {
-                    InputError::field(dir.join("runs.csv").display().to_string(), "ends early: is this shard finished?")
+                    InputError::field(dir.join(RUNS_FILE).display().to_string(), "ends early: is this shard finished?")
                 })??;
                 expect_row(&spec, Shard::WHOLE, index, summary.add_row(&row)?)?;
                 runs_csv.write_row(&row)?;

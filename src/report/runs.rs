@@ -116,9 +116,8 @@ impl RunsCsv {
         let mut reader =
             csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new((&file).take(complete)));
         let mut records = reader.records();
-        let expected = Self::header(spec, weights);
         match records.next() {
-            Some(Ok(h)) if h.iter().eq(expected.iter().map(String::as_str)) => {}
+            Some(Ok(h)) if header_weights(spec, &h) == Some(weights) => {}
             _ => anyhow::bail!(crate::error::InputError::field(
                 path.display().to_string(),
                 "its columns are not this study's (was it run with a different --weights?); pass --restart to start over"
@@ -237,24 +236,28 @@ fn complete_length(file: &mut File) -> anyhow::Result<u64> {
     Ok(0)
 }
 
-/// Streams the rows of a finished runs.csv (for merge), checking its header.
-pub fn read_rows(
-    dir: &Path,
-    spec: &StudySpec,
-    weights: bool,
-) -> anyhow::Result<csv::StringRecordsIntoIter<BufReader<File>>> {
+/// Whether a header is this study's runs.csv header with (`Some(true)`) or without
+/// (`Some(false)`) the `--weights` columns; `None` if it is neither.
+fn header_weights(spec: &StudySpec, header: &csv::StringRecord) -> Option<bool> {
+    [false, true].into_iter().find(|&w| header.iter().eq(RunsCsv::header(spec, w).iter().map(String::as_str)))
+}
+
+/// Streams the rows of a finished runs.csv (for merge) after its header; says whether it
+/// carries the `--weights` columns.
+pub fn read_rows(dir: &Path, spec: &StudySpec) -> anyhow::Result<(bool, csv::StringRecordsIntoIter<BufReader<File>>)> {
     let path = dir.join(RUNS_FILE);
     let file = File::open(&path).map_err(|e| {
         crate::error::InputError::field(path.display().to_string(), format!("{e}; is this shard finished?"))
     })?;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new(file));
-    let expected = RunsCsv::header(spec, weights);
     match reader.records().next() {
-        Some(Ok(h)) if h.iter().eq(expected.iter().map(String::as_str)) => Ok(reader.into_records()),
-        _ => Err(crate::error::InputError::field(
-            path.display().to_string(),
-            "its columns differ from the other shards'",
-        )
-        .into()),
+        Some(Ok(h)) => match header_weights(spec, &h) {
+            Some(weights) => Ok((weights, reader.into_records())),
+            None => {
+                Err(crate::error::InputError::field(path.display().to_string(), "its columns are not this study's")
+                    .into())
+            }
+        },
+        _ => Err(crate::error::InputError::field(path.display().to_string(), "has no header").into()),
     }
 }

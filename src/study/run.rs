@@ -95,10 +95,10 @@ pub fn run_study<E>(
             let size = population.min((end - start).div_ceil(options.threads as u64)).max(1);
             let chunks: Vec<std::ops::Range<u64>> =
                 (start..end).step_by(size as usize).map(|s| s..(s + size).min(end)).collect();
-            let done: Vec<Vec<RunRecord>> = pool.install(|| {
+            let trained: Vec<Vec<RunRecord>> = pool.install(|| {
                 chunks.into_par_iter().map(|c| train_population(spec, engine, (config_index, config), c)).collect()
             });
-            sink(done.into_iter().flatten().collect())?;
+            sink(trained.into_iter().flatten().collect())?;
             start = end;
         }
     }
