@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::EngineKind;
+use crate::engine::{BurnDevice, EngineKind};
 use crate::error::InputError;
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
@@ -66,7 +66,8 @@ pub struct ExecArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
-    /// Networks trained together per engine call [default: the study's, else 256].
+    /// Networks trained together per engine call [default: the study's, else 256, or 65536
+    /// for the gpu engine].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub population: Option<u64>,
     /// Add every initial and final parameter to runs.csv.
@@ -75,6 +76,9 @@ pub struct ExecArgs {
     /// The training engine [default: the study's, else native].
     #[arg(long, value_enum)]
     pub engine: Option<EngineKind>,
+    /// The burn engine's device [default: the study's, else flex].
+    #[arg(long, value_enum)]
+    pub device: Option<BurnDevice>,
     /// Run only shard K of N of every configuration's runs (merge them with `aemc merge`).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
@@ -168,10 +172,14 @@ fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
     if let Some(e) = exec.engine {
         spec.engine = e;
     }
+    if let Some(d) = exec.device {
+        spec.device = d;
+    }
     let threads =
         exec.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Population and threads change speed only, so they stay out of the recorded study.
-    let population = exec.population.map_or(spec.population, |p| p as usize);
+    let population =
+        exec.population.map(|p| p as usize).or(spec.population).unwrap_or_else(|| spec.engine.default_population());
     RunOptions { threads, population }
 }
 
@@ -201,8 +209,9 @@ impl SweepArgs {
             optimizer: self.optimizer,
             lr: self.lr,
             epochs: self.epochs,
-            population: 256,
+            population: None,
             engine: EngineKind::default(),
+            device: BurnDevice::default(),
             tolerances: Tolerances::default(),
         };
         let options = options(&self.exec, &mut spec);

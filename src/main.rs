@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use aemc::analysis::exact::predictions;
 use aemc::cli::{Cli, Command, Invocation, MergeArgs};
+use aemc::engine::Engine;
 use aemc::error::InputError;
 use aemc::report::runs::{PARTIAL_RUNS_FILE, RUNS_FILE, RunsCsv, read_rows};
 use aemc::report::{self, Summary, write_atomically};
@@ -61,9 +62,11 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn study(inv: Invocation) -> anyhow::Result<()> {
+    // The engine first: a missing GPU or feature is reported before any file is touched.
+    let engine = inv.spec.engine.engine(inv.spec.device)?;
     let state = State::new(&inv.spec, inv.shard);
     let resume = prepare_output(&inv.out, &inv.spec, &state, inv.restart)?;
-    let summary = run(&inv, resume)?;
+    let summary = run(&inv, engine.as_ref(), resume)?;
     report(&inv.out, &summary)
 }
 
@@ -150,7 +153,7 @@ fn expect_row(spec: &StudySpec, shard: Shard, index: u64, found: (usize, u64)) -
     Ok(())
 }
 
-fn run(inv: &Invocation, resume: bool) -> anyhow::Result<Summary> {
+fn run(inv: &Invocation, engine: &dyn Engine, resume: bool) -> anyhow::Result<Summary> {
     let spec = &inv.spec;
     let range = inv.shard.runs(spec.runs);
     let total = (range.end - range.start) * spec.configurations().len() as u64;
@@ -175,8 +178,7 @@ fn run(inv: &Invocation, resume: bool) -> anyhow::Result<Summary> {
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let engine = spec.engine.engine();
-    run_study(spec, engine.as_ref(), &inv.options, range, done, |wave| {
+    run_study(spec, engine, &inv.options, range, done, |wave| {
         for record in &wave {
             runs_csv.write(record)?;
             summary.add(record);

@@ -110,8 +110,11 @@ fn bad_input_is_refused_with_one_line() {
         v
     };
     let unwritable = blocker.join("sub");
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    #[allow(unused_mut)] // the cases of a build without the wgpu feature are added below
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
         (sweep(&["--init", "xavier"]), "glorot-uniform"),
+        (sweep(&["--device", "wgpu"]), "device: applies to engine = \"burn\" only"),
+        (sweep(&["--engine", "cuda"]), "native"),
         (sweep(&["--optimizer", "rmsprop"]), "adam"),
         (sweep(&["--widths", "0-1-2"]), "0-1-2"),
         (sweep(&["--widths", "2-1"]), "h1-h2-h3"),
@@ -166,6 +169,11 @@ fn bad_input_is_refused_with_one_line() {
         (vec!["run".into(), good.clone(), "--threads".into(), "0".into(), "--out".into(), out_s.clone()], "--threads"),
         (vec!["run".into(), good.clone(), "--out".into(), unwritable.to_str().unwrap().into()], "--out"),
     ];
+    #[cfg(not(feature = "wgpu"))]
+    {
+        cases.push((sweep(&["--engine", "gpu"]), "engine: engine gpu needs aemc built with the wgpu feature"));
+        cases.push((sweep(&["--engine", "burn", "--device", "wgpu"]), "device: device wgpu needs"));
+    }
     for (args, needle) in cases {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         one_line_error(&aemc(&argv), 2, needle);

@@ -1,7 +1,7 @@
 //! The native engine against the burn engine: the same networks, trained from the same
 //! initial weights, end in the same place.
 
-use aemc::engine::{BurnEngine, Engine, NativeEngine, TrainSpec};
+use aemc::engine::{BurnDevice, BurnEngine, Engine, NativeEngine, TrainSpec};
 use aemc::model::{Initializer, ParamLayout, Widths};
 use aemc::optim::Optimizer;
 use aemc::study::seed::RunRng;
@@ -53,7 +53,7 @@ fn class_frequencies_agree_between_engines() {
         spec.engine = kind;
         let mut c = [0u64; OutcomeClass::ALL.len()];
         let options = RunOptions { threads: 2, population: 1024 };
-        run_study(&spec, kind.engine().as_ref(), &options, 0..spec.runs, 0, |wave| {
+        run_study(&spec, kind.engine(BurnDevice::Flex).unwrap().as_ref(), &options, 0..spec.runs, 0, |wave| {
             for r in wave {
                 c[OutcomeClass::ALL.iter().position(|&k| k == r.outcome.class).unwrap()] += 1;
             }

@@ -35,6 +35,12 @@ impl BurnEngine {
         BurnEngine { device: Device::flex(), product: Product::default() }
     }
 
+    /// The engine on burn-wgpu's default adapter.
+    #[cfg(feature = "wgpu")]
+    pub fn wgpu() -> Self {
+        BurnEngine { device: Device::wgpu(burn::tensor::DeviceKind::DefaultDevice), product: Product::default() }
+    }
+
     /// The engine on any burn device (without autodiff; the engine adds it).
     pub fn on(device: Device) -> Self {
         BurnEngine { device, product: Product::default() }

@@ -2,8 +2,11 @@
 //! initial parameters in (in the layout of [`crate::model::ParamLayout`]), final parameters out.
 
 pub mod burn;
+#[cfg(feature = "wgpu")]
+pub mod gpu;
 pub mod native;
 
+use crate::error::InputError;
 use crate::model::Widths;
 use crate::optim::Optimizer;
 
@@ -17,16 +20,58 @@ pub enum EngineKind {
     /// The fused native CPU kernel (widths up to 16).
     #[default]
     Native,
-    /// burn on its Flex CPU backend (widths up to 64).
+    /// burn's batched tensors on a device of [`BurnDevice`] (widths up to 64).
     Burn,
+    /// The fused CubeCL kernel on a wgpu GPU (widths up to 16; needs the `wgpu` feature).
+    Gpu,
+}
+
+/// The device the burn engine runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum BurnDevice {
+    /// burn's Flex CPU backend.
+    #[default]
+    Flex,
+    /// burn-wgpu on the default GPU adapter (needs the `wgpu` feature).
+    Wgpu,
+}
+
+impl BurnDevice {
+    /// Whether this is the default device (left out of recorded studies).
+    pub fn is_flex(&self) -> bool {
+        *self == BurnDevice::Flex
+    }
+}
+
+/// Why a build without the `wgpu` feature cannot do what was asked.
+#[cfg(not(feature = "wgpu"))]
+fn needs_wgpu_feature(field: &str, what: &str) -> InputError {
+    InputError::field(
+        field,
+        format!("{what} needs aemc built with the wgpu feature: cargo build --release --features wgpu"),
+    )
 }
 
 impl EngineKind {
-    /// The engine itself.
-    pub fn engine(self) -> Box<dyn Engine> {
-        match self {
-            EngineKind::Native => Box::new(NativeEngine),
-            EngineKind::Burn => Box::new(BurnEngine::flex()),
+    /// The engine itself, on `device` where it is the burn engine; an error names what is
+    /// missing where this build or machine cannot provide it.
+    pub fn engine(self, device: BurnDevice) -> Result<Box<dyn Engine>, InputError> {
+        match (self, device) {
+            (EngineKind::Native, _) => Ok(Box::new(NativeEngine)),
+            (EngineKind::Burn, BurnDevice::Flex) => Ok(Box::new(BurnEngine::flex())),
+            #[cfg(feature = "wgpu")]
+            (EngineKind::Burn, BurnDevice::Wgpu) => gpu::wgpu_adapter()
+                .map(|_| Box::new(BurnEngine::wgpu()) as Box<dyn Engine>)
+                .map_err(|e| InputError::field("device", e)),
+            #[cfg(feature = "wgpu")]
+            (EngineKind::Gpu, _) => gpu::GpuEngine::new()
+                .map(|e| Box::new(e) as Box<dyn Engine>)
+                .map_err(|e| InputError::field("engine", e)),
+            #[cfg(not(feature = "wgpu"))]
+            (EngineKind::Burn, BurnDevice::Wgpu) => Err(needs_wgpu_feature("device", "device wgpu")),
+            #[cfg(not(feature = "wgpu"))]
+            (EngineKind::Gpu, _) => Err(needs_wgpu_feature("engine", "engine gpu")),
         }
     }
 
@@ -35,14 +80,24 @@ impl EngineKind {
         match self {
             EngineKind::Native => "native",
             EngineKind::Burn => "burn",
+            EngineKind::Gpu => "gpu",
         }
     }
 
     /// The largest hidden width the engine trains.
     pub fn max_width(self) -> usize {
         match self {
-            EngineKind::Native => native::MAX_WIDTH,
+            EngineKind::Native | EngineKind::Gpu => native::MAX_WIDTH,
             EngineKind::Burn => Widths::MAX,
+        }
+    }
+
+    /// Networks per engine call where neither the study nor the command line sets it: a
+    /// GPU needs many threads in flight, a CPU core a population that fits its caches.
+    pub fn default_population(self) -> usize {
+        match self {
+            EngineKind::Gpu => 1 << 16,
+            EngineKind::Native | EngineKind::Burn => 256,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineKind, TrainSpec};
+use crate::engine::{BurnDevice, EngineKind, TrainSpec};
 use crate::error::{InputError, input};
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
@@ -25,9 +25,6 @@ fn default_lr() -> Vec<f64> {
 }
 fn default_epochs() -> Vec<u32> {
     vec![20_000]
-}
-fn default_population() -> usize {
-    256
 }
 fn default_seed() -> u64 {
     2020
@@ -58,12 +55,16 @@ pub struct StudySpec {
     /// Full-batch training steps.
     #[serde(default = "default_epochs")]
     pub epochs: Vec<u32>,
-    /// Networks trained together by one engine call; changes speed, never results.
-    #[serde(default = "default_population")]
-    pub population: usize,
+    /// Networks trained together by one engine call; changes speed, never results
+    /// [default: the engine's, [`EngineKind::default_population`]].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<usize>,
     /// The engine that trains the runs.
     #[serde(default)]
     pub engine: EngineKind,
+    /// The burn engine's device (recorded only where it is not the default, Flex).
+    #[serde(default, skip_serializing_if = "BurnDevice::is_flex")]
+    pub device: BurnDevice,
     /// Tolerances of the outcome classifier.
     #[serde(default)]
     pub tolerances: Tolerances,
@@ -137,8 +138,11 @@ impl StudySpec {
         if self.runs == 0 {
             return input("runs", "must be at least 1");
         }
-        if self.population == 0 {
+        if self.population == Some(0) {
             return input("population", "must be at least 1");
+        }
+        if self.device != BurnDevice::Flex && self.engine != EngineKind::Burn {
+            return input("device", "applies to engine = \"burn\" only; remove it or set engine = \"burn\"");
         }
         for (field, empty) in [
             ("widths", self.widths.is_empty()),

@@ -58,7 +58,9 @@ impl FromStr for Shard {
 /// population size, which only changes speed) and aemc's version.
 pub fn fingerprint(spec: &StudySpec) -> String {
     let mut canonical = spec.clone();
-    canonical.population = 0;
+    // `Some(0)` rather than `None` keeps the fingerprints of results written before the
+    // population became optional.
+    canonical.population = Some(0);
     format!("{:016x}", fnv1a64(format!("{}\n{}", env!("CARGO_PKG_VERSION"), canonical.to_toml()).as_bytes()))
 }
 

@@ -1,0 +1,376 @@
+//! The GPU engine: the native engine's training loop as one CubeCL kernel on the wgpu
+//! runtime (Vulkan, Metal, DX12 or a software adapter). One GPU thread trains one network:
+//! its parameters, Adam moments and activations are that thread's local variables (registers
+//! where the widths are small), and one launch runs many epochs. Only the parameters go to
+//! the GPU and back; for networks this small a batched-tensor step would spend its time
+//! launching kernels, not computing.
+//!
+//! The kernel does the native engine's arithmetic in the native engine's order: the same
+//! sums, the same relu'(0) = 0, the same polynomial `exp` and each step's Adam α computed
+//! on the host by [`adam_alpha`]. Shader compilers still round differently in places (they
+//! may fuse multiply-adds, divide through a reciprocal, flush subnormals), so results agree
+//! with the native engine's to rounding after a step, not bit for bit; on llvmpipe about a
+//! quarter of 2-1-2 networks stay bit-identical through 1000 Adam steps.
+
+use std::sync::OnceLock;
+
+use cubecl::prelude::*;
+use cubecl::wgpu::{WgpuDevice, WgpuRuntime};
+use cubecl_runtime::runtime::Runtime;
+
+use super::{Engine, TrainSpec};
+use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
+use crate::model::{ParamLayout, Widths};
+use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
+
+/// Largest hidden width the GPU engine trains (the native engine's, whose arithmetic it
+/// repeats).
+pub const MAX_WIDTH: usize = super::native::MAX_WIDTH;
+/// GPU threads (networks) per workgroup.
+const THREADS_PER_CUBE: u32 = 64;
+/// Epochs per kernel launch: long enough that launches cost nothing, short enough that no
+/// single dispatch runs for minutes (some drivers reset a GPU whose dispatch runs too long).
+const EPOCHS_PER_LAUNCH: u32 = 2000;
+/// Networks per batch of buffers: 2^20 keeps a 16-16-16 batch under 9 GB and fills any GPU.
+const NETS_PER_BATCH: usize = 1 << 20;
+/// Largest workgroup count along one grid axis that every wgpu backend accepts.
+const MAX_CUBES_PER_AXIS: u32 = 65_535;
+/// Parameter counts up to this unroll every loop, so that local arrays live in registers.
+const UNROLL_MAX_PARAMS: usize = 160;
+
+/// e^x for f32: the native engine's Cephes polynomial, operation for operation.
+#[cube]
+fn exp_polynomial(x: f32) -> f32 {
+    let x = f32::clamp(x, -87.0f32, 88.0f32);
+    let fx = f32::floor(x * std::f32::consts::LOG2_E + 0.5f32);
+    let r = x - fx * 0.693_359_4f32 - fx * -2.121_944_4e-4f32;
+    let mut y = f32::new(1.987_569_1e-4f32);
+    y = y * r + 1.398_199_9e-3f32;
+    y = y * r + 8.333_452e-3f32;
+    y = y * r + 4.166_579_6e-2f32;
+    y = y * r + 1.666_666_5e-1f32;
+    y = y * r + 0.5f32;
+    let y = y * r * r + r + 1.0f32;
+    let exponent = i32::cast_from(fx) + 127;
+    y * f32::reinterpret(u32::cast_from(exponent) << 23u32)
+}
+
+/// Trains networks `ABSOLUTE_POS` for `epochs` steps from step `first + 1`. `theta`, `m`
+/// and `v` hold parameter `k` of network `n` at `k * nets + n`, so neighbouring threads
+/// read neighbouring words; `alphas[t - 1]` is Adam's step size at step `t`.
+#[allow(clippy::too_many_arguments)]
+#[cube(launch)]
+fn train_kernel(
+    theta: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    alphas: &[f32],
+    images: &[f32],
+    nets: u32,
+    first: u32,
+    epochs: u32,
+    lr: f32,
+    #[comptime] h1: usize,
+    #[comptime] h2: usize,
+    #[comptime] h3: usize,
+    #[comptime] adam: bool,
+) {
+    let n = ABSOLUTE_POS;
+    if n >= nets as usize {
+        terminate!();
+    }
+    let stride = nets as usize;
+    // The offsets of ParamLayout: each layer's kernel [fan_in][fan_out], then its bias.
+    let w1 = 0usize;
+    let b1 = comptime![4 * h1];
+    let w2 = comptime![b1 + h1];
+    let b2 = comptime![w2 + h1 * h2];
+    let w3 = comptime![b2 + h2];
+    let b3 = comptime![w3 + h2 * h3];
+    let w4 = comptime![b3 + h3];
+    let b4 = comptime![w4 + h3 * 4];
+    let len = comptime![b4 + 4];
+    let unroll = comptime![len <= UNROLL_MAX_PARAMS];
+
+    let mut th = Array::<f32>::new(len);
+    let mut mo = Array::<f32>::new(len);
+    let mut ve = Array::<f32>::new(len);
+    let mut g = Array::<f32>::new(len);
+    #[unroll(unroll)]
+    for k in 0..len {
+        th[k] = theta[k * stride + n];
+        mo[k] = m[k * stride + n];
+        ve[k] = v[k * stride + n];
+    }
+    let mut x = Array::<f32>::new(16usize);
+    #[unroll]
+    for i in 0..16usize {
+        x[i] = images[i];
+    }
+    let mut pre1 = Array::<f32>::new(comptime![4 * h1]);
+    let mut act1 = Array::<f32>::new(comptime![4 * h1]);
+    let mut code = Array::<f32>::new(comptime![4 * h2]);
+    let mut pre3 = Array::<f32>::new(comptime![4 * h3]);
+    let mut act3 = Array::<f32>::new(comptime![4 * h3]);
+    let mut dlogit = Array::<f32>::new(16usize);
+    let mut dact3 = Array::<f32>::new(h3);
+    let mut dcode = Array::<f32>::new(h2);
+    let mut dact1 = Array::<f32>::new(h1);
+
+    for e in 0..epochs {
+        // Forward: x·W + b for each layer.
+        #[unroll]
+        for k in 0..4usize {
+            #[unroll(unroll)]
+            for j in 0..h1 {
+                let mut acc = f32::new(0.0);
+                #[unroll]
+                for p in 0..4usize {
+                    acc += x[k * 4 + p] * th[w1 + p * h1 + j];
+                }
+                let z = acc + th[b1 + j];
+                pre1[k * h1 + j] = z;
+                act1[k * h1 + j] = f32::max(z, 0.0);
+            }
+            #[unroll(unroll)]
+            for c in 0..h2 {
+                let mut acc = f32::new(0.0);
+                #[unroll(unroll)]
+                for j in 0..h1 {
+                    acc += act1[k * h1 + j] * th[w2 + j * h2 + c];
+                }
+                code[k * h2 + c] = acc + th[b2 + c];
+            }
+            #[unroll(unroll)]
+            for u in 0..h3 {
+                let mut acc = f32::new(0.0);
+                #[unroll(unroll)]
+                for c in 0..h2 {
+                    acc += code[k * h2 + c] * th[w3 + c * h3 + u];
+                }
+                let z = acc + th[b3 + u];
+                pre3[k * h3 + u] = z;
+                act3[k * h3 + u] = f32::max(z, 0.0);
+            }
+            #[unroll]
+            for p in 0..4usize {
+                let mut acc = f32::new(0.0);
+                #[unroll(unroll)]
+                for u in 0..h3 {
+                    acc += act3[k * h3 + u] * th[w4 + u * 4 + p];
+                }
+                let logit = acc + th[b4 + p];
+                let y = f32::new(1.0) / (f32::new(1.0) + exp_polynomial(-logit));
+                // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y)
+                dlogit[k * 4 + p] = (y - x[k * 4 + p]) * 0.125 * (y * (f32::new(1.0) - y));
+            }
+        }
+
+        // Backward, layer 4 down to layer 1, accumulating over the four images.
+        #[unroll(unroll)]
+        for i in 0..len {
+            g[i] = 0.0;
+        }
+        #[unroll]
+        for k in 0..4usize {
+            #[unroll(unroll)]
+            for u in 0..h3 {
+                dact3[u] = 0.0;
+            }
+            #[unroll]
+            for p in 0..4usize {
+                let d = dlogit[k * 4 + p];
+                g[b4 + p] += d;
+                #[unroll(unroll)]
+                for u in 0..h3 {
+                    g[w4 + u * 4 + p] += act3[k * h3 + u] * d;
+                    dact3[u] += d * th[w4 + u * 4 + p];
+                }
+            }
+            #[unroll(unroll)]
+            for c in 0..h2 {
+                dcode[c] = 0.0;
+            }
+            #[unroll(unroll)]
+            for u in 0..h3 {
+                // relu'(z) = 0 for z ≤ 0.
+                let d = select(pre3[k * h3 + u] > 0.0, dact3[u], 0.0);
+                g[b3 + u] += d;
+                #[unroll(unroll)]
+                for c in 0..h2 {
+                    g[w3 + c * h3 + u] += code[k * h2 + c] * d;
+                    dcode[c] += d * th[w3 + c * h3 + u];
+                }
+            }
+            #[unroll(unroll)]
+            for j in 0..h1 {
+                dact1[j] = 0.0;
+            }
+            #[unroll(unroll)]
+            for c in 0..h2 {
+                let d = dcode[c];
+                g[b2 + c] += d;
+                #[unroll(unroll)]
+                for j in 0..h1 {
+                    g[w2 + j * h2 + c] += act1[k * h1 + j] * d;
+                    dact1[j] += d * th[w2 + j * h2 + c];
+                }
+            }
+            #[unroll(unroll)]
+            for j in 0..h1 {
+                let d = select(pre1[k * h1 + j] > 0.0, dact1[j], 0.0);
+                g[b1 + j] += d;
+                #[unroll]
+                for p in 0..4usize {
+                    g[w1 + p * h1 + j] += x[k * 4 + p] * d;
+                }
+            }
+        }
+
+        // Update.
+        if adam {
+            let alpha = alphas[(first + e) as usize];
+            #[unroll(unroll)]
+            for i in 0..len {
+                mo[i] = mo[i] + (g[i] - mo[i]) * ADAM_ONE_MINUS_BETA1;
+                ve[i] = ve[i] + (g[i] * g[i] - ve[i]) * ADAM_ONE_MINUS_BETA2;
+                th[i] = th[i] - (mo[i] * alpha) / (f32::sqrt(ve[i]) + ADAM_EPSILON);
+            }
+        } else {
+            #[unroll(unroll)]
+            for i in 0..len {
+                th[i] = th[i] - g[i] * lr;
+            }
+        }
+    }
+
+    #[unroll(unroll)]
+    for k in 0..len {
+        theta[k * stride + n] = th[k];
+        m[k * stride + n] = mo[k];
+        v[k * stride + n] = ve[k];
+    }
+}
+
+/// The adapter wgpu chose ("name (backend)"), initialised once for this process (burn's
+/// wgpu device and the GPU engine share it), or why there is none.
+static ADAPTER: OnceLock<Result<String, String>> = OnceLock::new();
+
+/// The default wgpu adapter's name, or why no adapter can be used.
+pub fn wgpu_adapter() -> Result<String, String> {
+    ADAPTER
+        .get_or_init(|| {
+            // Initialising through burn registers the runtime both burn and this engine use.
+            burn::tensor::Device::wgpu_options()
+                .init_with_setup()
+                .map(|(_, setup)| {
+                    let info = setup.adapter.get_info();
+                    format!("{} ({:?})", info.name, info.backend)
+                })
+                .map_err(|e| format!("no usable wgpu adapter ({e})"))
+        })
+        .clone()
+}
+
+/// The GPU engine.
+#[derive(Clone, Debug)]
+pub struct GpuEngine {
+    device: WgpuDevice,
+    adapter: String,
+    epochs_per_launch: u32,
+}
+
+impl GpuEngine {
+    /// The engine on the default wgpu adapter, or why there is none.
+    pub fn new() -> Result<Self, String> {
+        wgpu_adapter().map(|adapter| GpuEngine {
+            device: WgpuDevice::default(),
+            adapter,
+            epochs_per_launch: EPOCHS_PER_LAUNCH,
+        })
+    }
+
+    /// The same engine running at most `epochs` epochs per kernel launch (for tests: the
+    /// results do not depend on it).
+    pub fn with_epochs_per_launch(self, epochs: u32) -> Self {
+        GpuEngine { epochs_per_launch: epochs.max(1), ..self }
+    }
+
+    /// Whether the engine can train networks of these widths.
+    pub fn supports(widths: Widths) -> bool {
+        widths.h1 <= MAX_WIDTH && widths.h2 <= MAX_WIDTH && widths.h3 <= MAX_WIDTH
+    }
+
+    /// The adapter's name and graphics API, as wgpu reports them.
+    pub fn adapter_name(&self) -> &str {
+        &self.adapter
+    }
+
+    /// Trains one batch of networks.
+    fn train_batch(&self, spec: &TrainSpec, initial: &[Vec<f32>], alphas: &[f32]) -> Vec<Vec<f32>> {
+        let client = <WgpuRuntime>::client(&self.device);
+        let nets = initial.len();
+        let len = ParamLayout::new(spec.widths).len;
+        let soa: Vec<f32> = (0..len).flat_map(|k| initial.iter().map(move |net| net[k])).collect();
+        let zeros = vec![0.0f32; len * nets];
+        let images: Vec<f32> = IMAGES.iter().flatten().copied().collect();
+        debug_assert_eq!(images.len(), IMAGE_COUNT * PIXELS);
+        let theta = client.create_from_slice(f32::as_bytes(&soa));
+        let m = client.create_from_slice(f32::as_bytes(&zeros));
+        let v = client.create_from_slice(f32::as_bytes(&zeros));
+        // wgpu refuses empty bindings, and SGD reads no α.
+        let alphas = client.create_from_slice(f32::as_bytes(if alphas.is_empty() { &[0.0] } else { alphas }));
+        let images_handle = client.create_from_slice(f32::as_bytes(&images));
+        let cubes = (nets as u32).div_ceil(THREADS_PER_CUBE);
+        let count = CubeCount::Static(cubes.min(MAX_CUBES_PER_AXIS), cubes.div_ceil(MAX_CUBES_PER_AXIS), 1);
+        let Widths { h1, h2, h3 } = spec.widths;
+        let mut first = 0;
+        while first < spec.epochs {
+            let epochs = self.epochs_per_launch.min(spec.epochs - first);
+            // SAFETY: every buffer holds exactly the length declared for it.
+            unsafe {
+                train_kernel::launch(
+                    &client,
+                    count.clone(),
+                    CubeDim::new_1d(THREADS_PER_CUBE),
+                    BufferArg::from_raw_parts(theta.clone(), len * nets),
+                    BufferArg::from_raw_parts(m.clone(), len * nets),
+                    BufferArg::from_raw_parts(v.clone(), len * nets),
+                    BufferArg::from_raw_parts(alphas.clone(), alphas_len(spec)),
+                    BufferArg::from_raw_parts(images_handle.clone(), images.len()),
+                    nets as u32,
+                    first,
+                    epochs,
+                    spec.lr,
+                    h1,
+                    h2,
+                    h3,
+                    spec.optimizer == Optimizer::Adam,
+                );
+            }
+            first += epochs;
+        }
+        let bytes = client.read_one_unchecked(theta);
+        let finals = f32::from_bytes(&bytes);
+        (0..nets).map(|n| (0..len).map(|k| finals[k * nets + n]).collect()).collect()
+    }
+}
+
+fn alphas_len(spec: &TrainSpec) -> usize {
+    if spec.optimizer == Optimizer::Adam { (spec.epochs as usize).max(1) } else { 1 }
+}
+
+impl Engine for GpuEngine {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        assert!(GpuEngine::supports(spec.widths), "gpu engine: widths {} exceed {MAX_WIDTH}", spec.widths);
+        let alphas: Vec<f32> = match spec.optimizer {
+            Optimizer::Adam => (1..=spec.epochs).map(|t| adam_alpha(spec.lr, t)).collect(),
+            Optimizer::Sgd => Vec::new(),
+        };
+        initial.chunks(NETS_PER_BATCH).flat_map(|batch| self.train_batch(spec, batch, &alphas)).collect()
+    }
+}
