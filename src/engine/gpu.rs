@@ -33,8 +33,8 @@ const THREADS_PER_CUBE: u32 = 64;
 const EPOCHS_PER_LAUNCH: u32 = 2000;
 /// Networks per batch of buffers: 2^20 keeps a 16-16-16 batch under 9 GB and fills any GPU.
 const NETS_PER_BATCH: usize = 1 << 20;
-/// Largest workgroup count along one grid axis that every wgpu backend accepts.
-const MAX_CUBES_PER_AXIS: u32 = 65_535;
+// A batch's workgroups fit on one grid axis, which every wgpu backend allows up to 65535.
+const _: () = assert!(NETS_PER_BATCH / THREADS_PER_CUBE as usize <= 65_535);
 /// Parameter counts up to this unroll every loop, so that local arrays live in registers.
 const UNROLL_MAX_PARAMS: usize = 160;
 
@@ -234,12 +234,12 @@ fn train_kernel(
             for i in 0..len {
                 mo[i] = mo[i] + (g[i] - mo[i]) * ADAM_ONE_MINUS_BETA1;
                 ve[i] = ve[i] + (g[i] * g[i] - ve[i]) * ADAM_ONE_MINUS_BETA2;
-                th[i] = th[i] - (mo[i] * alpha) / (f32::sqrt(ve[i]) + ADAM_EPSILON);
+                th[i] -= (mo[i] * alpha) / (f32::sqrt(ve[i]) + ADAM_EPSILON);
             }
         } else {
             #[unroll(unroll)]
             for i in 0..len {
-                th[i] = th[i] - g[i] * lr;
+                th[i] -= g[i] * lr;
             }
         }
     }
@@ -319,10 +319,10 @@ impl GpuEngine {
         let m = client.create_from_slice(f32::as_bytes(&zeros));
         let v = client.create_from_slice(f32::as_bytes(&zeros));
         // wgpu refuses empty bindings, and SGD reads no α.
-        let alphas = client.create_from_slice(f32::as_bytes(if alphas.is_empty() { &[0.0] } else { alphas }));
+        let alphas: &[f32] = if alphas.is_empty() { &[0.0] } else { alphas };
+        let alphas_handle = client.create_from_slice(f32::as_bytes(alphas));
         let images_handle = client.create_from_slice(f32::as_bytes(&images));
-        let cubes = (nets as u32).div_ceil(THREADS_PER_CUBE);
-        let count = CubeCount::Static(cubes.min(MAX_CUBES_PER_AXIS), cubes.div_ceil(MAX_CUBES_PER_AXIS), 1);
+        let count = CubeCount::Static((nets as u32).div_ceil(THREADS_PER_CUBE), 1, 1);
         let Widths { h1, h2, h3 } = spec.widths;
         let mut first = 0;
         while first < spec.epochs {
@@ -336,7 +336,7 @@ impl GpuEngine {
                     BufferArg::from_raw_parts(theta.clone(), len * nets),
                     BufferArg::from_raw_parts(m.clone(), len * nets),
                     BufferArg::from_raw_parts(v.clone(), len * nets),
-                    BufferArg::from_raw_parts(alphas.clone(), alphas_len(spec)),
+                    BufferArg::from_raw_parts(alphas_handle.clone(), alphas.len()),
                     BufferArg::from_raw_parts(images_handle.clone(), images.len()),
                     nets as u32,
                     first,
@@ -354,10 +354,6 @@ impl GpuEngine {
         let finals = f32::from_bytes(&bytes);
         (0..nets).map(|n| (0..len).map(|k| finals[k * nets + n]).collect()).collect()
     }
-}
-
-fn alphas_len(spec: &TrainSpec) -> usize {
-    if spec.optimizer == Optimizer::Adam { (spec.epochs as usize).max(1) } else { 1 }
 }
 
 impl Engine for GpuEngine {
