@@ -79,15 +79,17 @@ fn gpu_matches_native_for_sgd_and_other_widths() {
 }
 
 /// Training split over many launches carries the parameters, Adam moments and step count
-/// over exactly: bit-identical to one launch.
+/// over exactly, and a population split into batches of buffers trains as one:
+/// bit-identical.
 #[test]
-fn gpu_training_spans_launches() {
+fn gpu_training_spans_launches_and_batches() {
     let Some(gpu) = gpu() else { return };
     let widths = Widths::PAPER;
     let init = networks(widths, Initializer::GlorotUniform, 64, 5);
     let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 450 };
-    let split = gpu.clone().with_epochs_per_launch(100).train(&spec, &init);
-    assert_eq!(split, gpu.with_epochs_per_launch(450).train(&spec, &init));
+    let whole = gpu.clone().with_epochs_per_launch(450).train(&spec, &init);
+    assert_eq!(gpu.clone().with_epochs_per_launch(100).train(&spec, &init), whole);
+    assert_eq!(gpu.with_networks_per_batch(10).train(&spec, &init), whole);
 }
 
 /// The class frequencies of a 20000-run study agree with the native engine's within 5

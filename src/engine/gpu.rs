@@ -31,10 +31,11 @@ const THREADS_PER_CUBE: u32 = 64;
 /// Epochs per kernel launch: long enough that launches cost nothing, short enough that no
 /// single dispatch runs for minutes (some drivers reset a GPU whose dispatch runs too long).
 const EPOCHS_PER_LAUNCH: u32 = 2000;
-/// Networks per batch of buffers: 2^20 keeps a 16-16-16 batch under 9 GB and fills any GPU.
-const NETS_PER_BATCH: usize = 1 << 20;
-// A batch's workgroups fit on one grid axis, which every wgpu backend allows up to 65535.
-const _: () = assert!(NETS_PER_BATCH / THREADS_PER_CUBE as usize <= 65_535);
+/// Largest buffer per batch: 128 MiB, the storage-buffer binding size every wgpu backend
+/// allows (about 1.2 million networks of 2-1-2, 48 thousand of 16-16-16).
+const BUFFER_BYTES: usize = 128 << 20;
+/// Most networks per batch: as many workgroups as one grid axis takes on every wgpu backend.
+const MAX_NETS_PER_BATCH: usize = 65_535 * THREADS_PER_CUBE as usize;
 /// Parameter counts up to this unroll every loop, so that local arrays live in registers.
 const UNROLL_MAX_PARAMS: usize = 160;
 
@@ -278,6 +279,7 @@ pub struct GpuEngine {
     device: WgpuDevice,
     adapter: String,
     epochs_per_launch: u32,
+    max_batch: usize,
 }
 
 impl GpuEngine {
@@ -287,6 +289,7 @@ impl GpuEngine {
             device: WgpuDevice::default(),
             adapter,
             epochs_per_launch: EPOCHS_PER_LAUNCH,
+            max_batch: MAX_NETS_PER_BATCH,
         })
     }
 
@@ -294,6 +297,12 @@ impl GpuEngine {
     /// results do not depend on it).
     pub fn with_epochs_per_launch(self, epochs: u32) -> Self {
         GpuEngine { epochs_per_launch: epochs.max(1), ..self }
+    }
+
+    /// The same engine with at most `networks` networks per batch of buffers (for tests: the
+    /// results do not depend on it).
+    pub fn with_networks_per_batch(self, networks: usize) -> Self {
+        GpuEngine { max_batch: networks.clamp(1, MAX_NETS_PER_BATCH), ..self }
     }
 
     /// Whether the engine can train networks of these widths.
@@ -367,6 +376,8 @@ impl Engine for GpuEngine {
             Optimizer::Adam => (1..=spec.epochs).map(|t| adam_alpha(spec.lr, t)).collect(),
             Optimizer::Sgd => Vec::new(),
         };
-        initial.chunks(NETS_PER_BATCH).flat_map(|batch| self.train_batch(spec, batch, &alphas)).collect()
+        let bytes_per_net = size_of::<f32>() * ParamLayout::new(spec.widths).len;
+        let batch = (BUFFER_BYTES / bytes_per_net).min(self.max_batch);
+        initial.chunks(batch).flat_map(|batch| self.train_batch(spec, batch, &alphas)).collect()
     }
 }
