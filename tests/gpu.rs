@@ -6,22 +6,9 @@ mod common;
 
 use aemc::engine::gpu::GpuEngine;
 use aemc::engine::{BurnDevice, BurnEngine, Engine, EngineKind, NativeEngine, TrainSpec};
-use aemc::model::{Initializer, ParamLayout, Widths};
+use aemc::model::{Initializer, Widths};
 use aemc::optim::Optimizer;
-use aemc::outcome::OutcomeClass;
-use aemc::study::StudySpec;
-use aemc::study::run::{RunOptions, run_study};
-use aemc::study::seed::RunRng;
-
-fn networks(widths: Widths, init: Initializer, n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let layout = ParamLayout::new(widths);
-    let mut rng = RunRng::new(seed);
-    (0..n).map(|_| init.draw(&layout, &mut rng)).collect()
-}
-
-fn max_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
-    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
-}
+use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_difference, networks};
 
 /// The engine, or `None` after saying why the test checks nothing.
 fn gpu() -> Option<GpuEngine> {
@@ -93,37 +80,16 @@ fn gpu_training_spans_launches_and_batches() {
 }
 
 /// The class frequencies of a 20000-run study agree with the native engine's within 5
-/// standard errors of a difference of two independent proportions (conservative: the runs
-/// are paired).
+/// standard errors for every class.
 #[test]
 fn gpu_class_frequencies_agree_with_native() {
     let Some(gpu) = gpu() else { return };
-    let spec =
-        StudySpec::from_toml("name = \"agree\"\nruns = 20000\nwidths = [\"2-1-2\"]\nepochs = [1000]\nlr = [0.01]\n")
-            .unwrap();
-    let engines: [&dyn Engine; 2] = [&NativeEngine, &gpu];
-    let counts: Vec<[u64; OutcomeClass::ALL.len()]> = engines
-        .iter()
-        .map(|engine| {
-            let mut c = [0u64; OutcomeClass::ALL.len()];
-            let options = RunOptions { threads: 2, population: 10_000 };
-            run_study(&spec, *engine, &options, 0..spec.runs, 0, |wave| {
-                for r in wave {
-                    c[OutcomeClass::ALL.iter().position(|&k| k == r.outcome.class).unwrap()] += 1;
-                }
-                Ok::<(), ()>(())
-            })
-            .unwrap();
-            c
-        })
-        .collect();
-    let n = spec.runs as f64;
-    for (k, class) in OutcomeClass::ALL.iter().enumerate() {
-        let (a, b) = (counts[0][k] as f64 / n, counts[1][k] as f64 / n);
-        let se = ((a * (1.0 - a) + b * (1.0 - b)) / n).sqrt();
-        println!("{class}: native {a:.4}, gpu {b:.4}");
-        assert!((a - b).abs() <= 5.0 * se + 1e-12, "{class}: native {a}, gpu {b}, se {se}");
-    }
+    let spec = agreement_study();
+    assert_class_frequencies_agree(
+        spec.runs,
+        ("native", class_counts(&spec, &NativeEngine, 10_000)),
+        ("gpu", class_counts(&spec, &gpu, 10_000)),
+    );
 }
 
 /// burn's batched-tensor engine on wgpu trains like burn on Flex (10 steps; the two

@@ -4,6 +4,13 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use aemc::engine::Engine;
+use aemc::model::{Initializer, ParamLayout, Widths};
+use aemc::outcome::OutcomeClass;
+use aemc::study::StudySpec;
+use aemc::study::run::{RunOptions, run_study};
+use aemc::study::seed::RunRng;
+
 /// The aemc binary, ready for arguments.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aemc"))
@@ -27,4 +34,54 @@ pub fn one_line_error(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr}");
     assert!(stderr.contains(needle), "{stderr} lacks {needle}");
+}
+
+/// `n` networks of `widths` drawn by `init` from one seed.
+pub fn networks(widths: Widths, init: Initializer, n: usize, seed: u64) -> Vec<Vec<f32>> {
+    let layout = ParamLayout::new(widths);
+    let mut rng = RunRng::new(seed);
+    (0..n).map(|_| init.draw(&layout, &mut rng)).collect()
+}
+
+/// The largest difference between corresponding parameters of two populations.
+pub fn max_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
+    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// The study the engines' class frequencies are compared on: 20000 runs of 2-1-2, 1000
+/// epochs at lr 0.01.
+pub fn agreement_study() -> StudySpec {
+    StudySpec::from_toml("name = \"agree\"\nruns = 20000\nwidths = [\"2-1-2\"]\nepochs = [1000]\nlr = [0.01]\n")
+        .unwrap()
+}
+
+/// Runs of each class (in `OutcomeClass::ALL` order) when `engine` trains `spec`.
+pub fn class_counts(spec: &StudySpec, engine: &dyn Engine, population: usize) -> [u64; OutcomeClass::ALL.len()] {
+    let mut counts = [0u64; OutcomeClass::ALL.len()];
+    let options = RunOptions { threads: 2, population };
+    run_study(spec, engine, &options, 0..spec.runs, 0, |wave| {
+        for r in wave {
+            counts[OutcomeClass::ALL.iter().position(|&k| k == r.outcome.class).unwrap()] += 1;
+        }
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    counts
+}
+
+/// Asserts, for every class, that two engines' frequencies over `runs` runs differ by at most
+/// 5 standard errors of a difference of two independent proportions (conservative: the runs
+/// are paired, same initial weights).
+pub fn assert_class_frequencies_agree(
+    runs: u64,
+    (name_a, a): (&str, [u64; OutcomeClass::ALL.len()]),
+    (name_b, b): (&str, [u64; OutcomeClass::ALL.len()]),
+) {
+    let n = runs as f64;
+    for (k, class) in OutcomeClass::ALL.iter().enumerate() {
+        let (a, b) = (a[k] as f64 / n, b[k] as f64 / n);
+        let se = ((a * (1.0 - a) + b * (1.0 - b)) / n).sqrt();
+        println!("{class}: {name_a} {a:.4}, {name_b} {b:.4}");
+        assert!((a - b).abs() <= 5.0 * se + 1e-12, "{class}: {name_a} {a}, {name_b} {b}, se {se}");
+    }
 }
