@@ -4,14 +4,15 @@
 //! 1e5, 1e6, 1e7; `AEMC_GPU_BENCH_WORK` sets the work per timed call). Criterion reports throughput in elements/s, one element being one
 //! network trained for one epoch.
 
+mod common;
+
 use std::time::Duration;
 
 use aemc::engine::gpu::GpuEngine;
-use aemc::engine::{BurnDevice, Engine, EngineKind, TrainSpec};
-use aemc::model::{Initializer, ParamLayout, Widths};
-use aemc::optim::Optimizer;
-use aemc::study::seed::RunRng;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use aemc::engine::{BurnDevice, EngineKind};
+use aemc::model::Widths;
+use common::{bench_engines, networks};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Network-epochs per timed call of the fused kernel, `AEMC_GPU_BENCH_WORK` (default 1e10:
 /// about a second at the 1e10/s target; a software adapter needs far less).
@@ -41,22 +42,17 @@ fn gpu(c: &mut Criterion) {
     eprintln!("adapter: {}", fused.adapter_name());
     let batched = EngineKind::Burn.engine(BurnDevice::Wgpu).expect("the adapter the fused kernel found");
     let widths = Widths::PAPER;
-    let layout = ParamLayout::new(widths);
     let mut group = c.benchmark_group("gpu-network-epochs");
     group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(2));
     for population in populations() {
-        let mut rng = RunRng::new(1);
-        let init: Vec<Vec<f32>> = (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
+        let init = networks(widths, population);
         let fused_epochs = (fused_work() / population as u64).clamp(10, 100_000) as u32;
-        let engines: [(&str, &dyn Engine, u32); 2] =
-            [("fused", &fused, fused_epochs), ("batched", batched.as_ref(), BATCHED_EPOCHS)];
-        for (name, engine, epochs) in engines {
-            let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
-            group.throughput(Throughput::Elements(population as u64 * epochs as u64));
-            group.bench_with_input(BenchmarkId::new(format!("{name}/{widths}"), population), &init, |b, init| {
-                b.iter(|| engine.train(&spec, init))
-            });
-        }
+        bench_engines(
+            &mut group,
+            widths,
+            &init,
+            &[("fused", &fused, fused_epochs), ("batched", batched.as_ref(), BATCHED_EPOCHS)],
+        );
     }
     group.finish();
 }
