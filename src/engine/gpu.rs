@@ -56,6 +56,84 @@ fn exp_polynomial(x: f32) -> f32 {
     y * f32::reinterpret(u32::cast_from(exponent) << 23u32)
 }
 
+/// One dense layer for one image, summed in the native engine's order:
+/// `out[out_at + o] = Σ_i input[in_at + i]·W[i][o] + b[o]`, the kernel `W` at `th[w..]`
+/// (`[fan_in][fan_out]`) and the bias at `th[b..]`.
+#[allow(clippy::too_many_arguments)]
+#[cube]
+fn dense_forward(
+    th: &Array<f32>,
+    input: &Array<f32>,
+    in_at: usize,
+    out: &mut Array<f32>,
+    out_at: usize,
+    #[comptime] w: usize,
+    #[comptime] b: usize,
+    #[comptime] fan_in: usize,
+    #[comptime] fan_out: usize,
+    #[comptime] unroll: bool,
+) {
+    #[unroll(unroll)]
+    for o in 0..fan_out {
+        let mut acc = f32::new(0.0);
+        #[unroll(unroll)]
+        for i in 0..fan_in {
+            acc += input[in_at + i] * th[w + i * fan_out + o];
+        }
+        out[out_at + o] = acc + th[b + o];
+    }
+}
+
+/// The backward pass of one dense layer for one image (the native engine's
+/// `dense_backward`): adds the bias and kernel gradients for the output gradient
+/// `d_out[d_at..]` to `g` and, where `propagate`, sets the input gradient `d_in`.
+#[allow(clippy::too_many_arguments)]
+#[cube]
+fn dense_backward(
+    th: &Array<f32>,
+    g: &mut Array<f32>,
+    input: &Array<f32>,
+    in_at: usize,
+    d_out: &Array<f32>,
+    d_at: usize,
+    d_in: &mut Array<f32>,
+    #[comptime] w: usize,
+    #[comptime] b: usize,
+    #[comptime] fan_in: usize,
+    #[comptime] fan_out: usize,
+    #[comptime] unroll: bool,
+    #[comptime] propagate: bool,
+) {
+    if propagate {
+        #[unroll(unroll)]
+        for i in 0..fan_in {
+            d_in[i] = 0.0;
+        }
+    }
+    #[unroll(unroll)]
+    for o in 0..fan_out {
+        let d = d_out[d_at + o];
+        g[b + o] += d;
+        #[unroll(unroll)]
+        for i in 0..fan_in {
+            g[w + i * fan_out + o] += input[in_at + i] * d;
+            if propagate {
+                d_in[i] += d * th[w + i * fan_out + o];
+            }
+        }
+    }
+}
+
+/// relu'(z) = 0 for z ≤ 0: zeroes the gradients `d[i]` whose pre-activation `pre[at + i]` is
+/// not positive.
+#[cube]
+fn relu_backward(d: &mut Array<f32>, pre: &Array<f32>, at: usize, #[comptime] width: usize, #[comptime] unroll: bool) {
+    #[unroll(unroll)]
+    for i in 0..width {
+        d[i] = select(pre[at + i] > 0.0, d[i], 0.0);
+    }
+}
+
 /// Trains networks `ABSOLUTE_POS` for `epochs` steps from step `first + 1`. `theta`, `m`
 /// and `v` hold parameter `k` of network `n` at `k * nets + n`, so neighbouring threads
 /// read neighbouring words; `alphas[t - 1]` is Adam's step size at step `t`.
@@ -81,16 +159,13 @@ fn train_kernel(
         terminate!();
     }
     let stride = nets as usize;
-    // The offsets of ParamLayout: each layer's kernel [fan_in][fan_out], then its bias.
-    let w1 = 0usize;
-    let b1 = comptime![4 * h1];
-    let w2 = comptime![b1 + h1];
-    let b2 = comptime![w2 + h1 * h2];
-    let w3 = comptime![b2 + h2];
-    let b3 = comptime![w3 + h2 * h3];
-    let w4 = comptime![b3 + h3];
-    let b4 = comptime![w4 + h3 * 4];
-    let len = comptime![b4 + 4];
+    // Where each layer's kernel and bias sit, from the layout every engine shares.
+    let [l1, l2, l3, l4] = comptime![ParamLayout::new(Widths { h1, h2, h3 }).layers];
+    let (w1, b1) = comptime![(l1.weight_offset, l1.bias_offset)];
+    let (w2, b2) = comptime![(l2.weight_offset, l2.bias_offset)];
+    let (w3, b3) = comptime![(l3.weight_offset, l3.bias_offset)];
+    let (w4, b4) = comptime![(l4.weight_offset, l4.bias_offset)];
+    let len = comptime![b4 + PIXELS];
     let unroll = comptime![len <= UNROLL_MAX_PARAMS];
 
     let mut th = Array::<f32>::new(len);
@@ -122,46 +197,22 @@ fn train_kernel(
         // Forward: x·W + b for each layer.
         #[unroll]
         for k in 0..4usize {
+            dense_forward(&th, &x, k * 4, &mut pre1, k * h1, w1, b1, PIXELS, h1, unroll);
             #[unroll(unroll)]
             for j in 0..h1 {
-                let mut acc = f32::new(0.0);
-                #[unroll]
-                for p in 0..4usize {
-                    acc += x[k * 4 + p] * th[w1 + p * h1 + j];
-                }
-                let z = acc + th[b1 + j];
-                pre1[k * h1 + j] = z;
-                act1[k * h1 + j] = f32::max(z, 0.0);
+                act1[k * h1 + j] = f32::max(pre1[k * h1 + j], 0.0);
             }
-            #[unroll(unroll)]
-            for c in 0..h2 {
-                let mut acc = f32::new(0.0);
-                #[unroll(unroll)]
-                for j in 0..h1 {
-                    acc += act1[k * h1 + j] * th[w2 + j * h2 + c];
-                }
-                code[k * h2 + c] = acc + th[b2 + c];
-            }
+            dense_forward(&th, &act1, k * h1, &mut code, k * h2, w2, b2, h1, h2, unroll);
+            dense_forward(&th, &code, k * h2, &mut pre3, k * h3, w3, b3, h2, h3, unroll);
             #[unroll(unroll)]
             for u in 0..h3 {
-                let mut acc = f32::new(0.0);
-                #[unroll(unroll)]
-                for c in 0..h2 {
-                    acc += code[k * h2 + c] * th[w3 + c * h3 + u];
-                }
-                let z = acc + th[b3 + u];
-                pre3[k * h3 + u] = z;
-                act3[k * h3 + u] = f32::max(z, 0.0);
+                act3[k * h3 + u] = f32::max(pre3[k * h3 + u], 0.0);
             }
+            // The logits go where their gradients will.
+            dense_forward(&th, &act3, k * h3, &mut dlogit, k * 4, w4, b4, h3, PIXELS, unroll);
             #[unroll]
             for p in 0..4usize {
-                let mut acc = f32::new(0.0);
-                #[unroll(unroll)]
-                for u in 0..h3 {
-                    acc += act3[k * h3 + u] * th[w4 + u * 4 + p];
-                }
-                let logit = acc + th[b4 + p];
-                let y = f32::new(1.0) / (f32::new(1.0) + exp_polynomial(-logit));
+                let y = f32::new(1.0) / (f32::new(1.0) + exp_polynomial(-dlogit[k * 4 + p]));
                 // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y)
                 dlogit[k * 4 + p] = (y - x[k * 4 + p]) * 0.125 * (y * (f32::new(1.0) - y));
             }
@@ -174,58 +225,13 @@ fn train_kernel(
         }
         #[unroll]
         for k in 0..4usize {
-            #[unroll(unroll)]
-            for u in 0..h3 {
-                dact3[u] = 0.0;
-            }
-            #[unroll]
-            for p in 0..4usize {
-                let d = dlogit[k * 4 + p];
-                g[b4 + p] += d;
-                #[unroll(unroll)]
-                for u in 0..h3 {
-                    g[w4 + u * 4 + p] += act3[k * h3 + u] * d;
-                    dact3[u] += d * th[w4 + u * 4 + p];
-                }
-            }
-            #[unroll(unroll)]
-            for c in 0..h2 {
-                dcode[c] = 0.0;
-            }
-            #[unroll(unroll)]
-            for u in 0..h3 {
-                // relu'(z) = 0 for z ≤ 0.
-                let d = select(pre3[k * h3 + u] > 0.0, dact3[u], 0.0);
-                g[b3 + u] += d;
-                #[unroll(unroll)]
-                for c in 0..h2 {
-                    g[w3 + c * h3 + u] += code[k * h2 + c] * d;
-                    dcode[c] += d * th[w3 + c * h3 + u];
-                }
-            }
-            #[unroll(unroll)]
-            for j in 0..h1 {
-                dact1[j] = 0.0;
-            }
-            #[unroll(unroll)]
-            for c in 0..h2 {
-                let d = dcode[c];
-                g[b2 + c] += d;
-                #[unroll(unroll)]
-                for j in 0..h1 {
-                    g[w2 + j * h2 + c] += act1[k * h1 + j] * d;
-                    dact1[j] += d * th[w2 + j * h2 + c];
-                }
-            }
-            #[unroll(unroll)]
-            for j in 0..h1 {
-                let d = select(pre1[k * h1 + j] > 0.0, dact1[j], 0.0);
-                g[b1 + j] += d;
-                #[unroll]
-                for p in 0..4usize {
-                    g[w1 + p * h1 + j] += x[k * 4 + p] * d;
-                }
-            }
+            dense_backward(&th, &mut g, &act3, k * h3, &dlogit, k * 4, &mut dact3, w4, b4, h3, PIXELS, unroll, true);
+            relu_backward(&mut dact3, &pre3, k * h3, h3, unroll);
+            dense_backward(&th, &mut g, &code, k * h2, &dact3, 0usize, &mut dcode, w3, b3, h2, h3, unroll, true);
+            dense_backward(&th, &mut g, &act1, k * h1, &dcode, 0usize, &mut dact1, w2, b2, h1, h2, unroll, true);
+            relu_backward(&mut dact1, &pre1, k * h1, h1, unroll);
+            // The input gradient of layer 1 is not needed: `propagate` false leaves dact3 alone.
+            dense_backward(&th, &mut g, &x, k * 4, &dact1, 0usize, &mut dact3, w1, b1, PIXELS, h1, unroll, false);
         }
 
         // Update.
