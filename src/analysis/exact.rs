@@ -16,6 +16,9 @@
 //! identical layer-1 activations exactly when both lie in I (almost surely), so the layer-1
 //! partition is I as one block plus singletons; {2,2} is impossible at layer 1.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use statrs::function::erf::erf;
 
 use crate::model::{Initializer, Widths};
@@ -80,12 +83,12 @@ impl Law {
     }
 }
 
-/// The laws of a layer-1 weight and (if random) bias under an initialiser.
-pub fn layer1_laws(init: Initializer, h1: usize) -> (Law, Option<Law>) {
-    let (fan_in, fan_out) = (4.0, h1 as f64);
+/// The laws of a weight and (if random) bias of a layer with this fan-in and fan-out.
+pub fn layer_laws(init: Initializer, fan_in: usize, fan_out: usize) -> (Law, Option<Law>) {
+    let (fan_in, fan_out) = (fan_in as f64, fan_out as f64);
     match init {
         Initializer::GlorotUniform => (Law::Uniform { limit: (6.0 / (fan_in + fan_out)).sqrt() }, None),
-        Initializer::HeUniform => (Law::Uniform { limit: (6.0f64 / fan_in).sqrt() }, None),
+        Initializer::HeUniform => (Law::Uniform { limit: (6.0 / fan_in).sqrt() }, None),
         Initializer::LecunNormal => {
             (Law::TruncatedNormal { sigma: (1.0 / fan_in).sqrt() / crate::model::init::TRUNCATED_NORMAL_STD }, None)
         }
@@ -94,6 +97,11 @@ pub fn layer1_laws(init: Initializer, h1: usize) -> (Law, Option<Law>) {
             (l, Some(l))
         }
     }
+}
+
+/// The laws of a layer-1 weight and (if random) bias under an initialiser.
+pub fn layer1_laws(init: Initializer, h1: usize) -> (Law, Option<Law>) {
+    layer_laws(init, 4, h1)
 }
 
 /// Gauss–Legendre nodes and weights on [−1, 1] (Newton on the Legendre recurrence).
@@ -119,27 +127,62 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Composite quadrature of a vector-valued `f` over [a, b], split at `breaks` (kinks of the
-/// integrand) and then into `panels` equal panels of 10-point Gauss–Legendre each.
-fn integrate<const N: usize>(f: &dyn Fn(f64) -> [f64; N], a: f64, b: f64, breaks: &[f64], panels: usize) -> [f64; N] {
-    let rule = gauss_legendre(10);
-    let mut cuts: Vec<f64> =
-        std::iter::once(a).chain(breaks.iter().copied().filter(|&x| x > a && x < b)).chain([b]).collect();
-    cuts.sort_by(f64::total_cmp);
-    let mut total = [0.0; N];
-    for seg in cuts.windows(2) {
-        let h = (seg[1] - seg[0]) / panels as f64;
-        for p in 0..panels {
-            let (lo, mid) = (seg[0] + p as f64 * h, h / 2.0);
-            for &(x, w) in &rule {
-                let v = f(lo + mid * (x + 1.0));
-                for k in 0..N {
-                    total[k] += w * mid * v[k];
-                }
+/// Composite Gauss–Legendre quadrature: each interval is split at the kinks of the integrand
+/// it is given, then into `panels` equal panels with the rule on each. Exact for piecewise
+/// polynomials of degree < 2·points whose kinks are all given; doubling `panels` estimates
+/// the error where they are not.
+#[derive(Clone, Debug)]
+pub(crate) struct Quadrature {
+    rule: Vec<(f64, f64)>,
+    panels: usize,
+}
+
+impl Quadrature {
+    pub(crate) fn new(points: usize, panels: usize) -> Self {
+        Quadrature { rule: gauss_legendre(points), panels }
+    }
+
+    /// The same rule with twice the panels.
+    pub(crate) fn refined(&self) -> Self {
+        Quadrature { rule: self.rule.clone(), panels: 2 * self.panels }
+    }
+
+    /// Nodes and weights for [a, b] split at the `breaks` inside it.
+    pub(crate) fn nodes(&self, a: f64, b: f64, breaks: &[f64]) -> Vec<(f64, f64)> {
+        if b <= a {
+            return Vec::new();
+        }
+        let mut cuts: Vec<f64> =
+            std::iter::once(a).chain(breaks.iter().copied().filter(|&x| x > a && x < b)).chain([b]).collect();
+        cuts.sort_by(f64::total_cmp);
+        cuts.dedup();
+        let mut out = Vec::with_capacity((cuts.len() - 1) * self.panels * self.rule.len());
+        for seg in cuts.windows(2) {
+            let h = (seg[1] - seg[0]) / self.panels as f64;
+            for p in 0..self.panels {
+                let (lo, half) = (seg[0] + p as f64 * h, h / 2.0);
+                out.extend(self.rule.iter().map(|&(x, w)| (lo + half * (x + 1.0), w * half)));
             }
         }
+        out
     }
-    total
+
+    /// ∫ f over [a, b], split at `breaks`.
+    pub(crate) fn integrate(&self, f: impl Fn(f64) -> f64, a: f64, b: f64, breaks: &[f64]) -> f64 {
+        self.nodes(a, b, breaks).into_iter().map(|(x, w)| w * f(x)).sum()
+    }
+
+    /// ∫ f over [a, b] for a vector-valued f.
+    fn integrate_vec<const N: usize>(&self, f: impl Fn(f64) -> [f64; N], a: f64, b: f64, breaks: &[f64]) -> [f64; N] {
+        let mut total = [0.0; N];
+        for (x, w) in self.nodes(a, b, breaks) {
+            let v = f(x);
+            for k in 0..N {
+                total[k] += w * v[k];
+            }
+        }
+        total
+    }
 }
 
 /// P(both, a only, b only, neither) dead for two images sharing one weight w ~ law, image a
@@ -153,14 +196,14 @@ fn pair_pattern(law: &Law, ta: f64, tb: f64) -> [f64; 4] {
 /// estimated quadrature error (largest change over all 16 cells when the panels double).
 pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f64) {
     let (w, bias) = layer1_laws(init, h1);
-    let compute = |panels: usize| -> [f64; 16] {
+    let compute = |q: &Quadrature| -> [f64; 16] {
         let (lo, hi) = w.support();
         let given = |b: f64| -> [f64; 16] {
-            integrate(
-                &|w3: f64| {
+            q.integrate_vec(
+                |w3: f64| {
                     let t3 = -(w3 + b);
-                    integrate(
-                        &|w0: f64| {
+                    q.integrate_vec(
+                        |w0: f64| {
                             let t0 = -(w0 + b);
                             // Images 1, 2 through w2 (thresholds t3, t0); images 3, 4 through w1 (t0, t3).
                             let p12 = pair_pattern(&w, t3, t0);
@@ -171,26 +214,25 @@ pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f
                         lo,
                         hi,
                         &[w3, -b - hi, -b - lo],
-                        panels,
                     )
                     .map(|v| v * w.pdf(w3))
                 },
                 lo,
                 hi,
                 &[-b - hi, -b - lo],
-                panels,
             )
         };
         match bias {
             None => given(0.0),
             Some(bl) => {
                 let (blo, bhi) = bl.support();
-                integrate(&|b| given(b).map(|v| v * bl.pdf(b)), blo, bhi, &[0.0, lo - hi, hi - lo], panels)
+                q.integrate_vec(|b| given(b).map(|v| v * bl.pdf(b)), blo, bhi, &[0.0, lo - hi, hi - lo])
             }
         }
     };
-    let coarse = compute(2);
-    let fine = compute(4);
+    let coarse_rule = Quadrature::new(10, 2);
+    let coarse = compute(&coarse_rule);
+    let fine = compute(&coarse_rule.refined());
     let error = coarse.iter().zip(&fine).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     (fine, error)
 }
@@ -270,8 +312,21 @@ pub fn paper_pair_collapsed() -> f64 {
     1.0 - (15.0f64 / 16.0).powi(6)
 }
 
-/// Every init-time event's exact probability for a network of these widths and initialiser.
+/// Every init-time event's exact probability for a network of these widths and initialiser,
+/// computed once per process (the output partition takes seconds).
 pub fn predictions(widths: Widths, init: Initializer) -> Vec<Prediction> {
+    type Cache = Mutex<HashMap<(Widths, Initializer), Vec<Prediction>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().expect("prediction cache").get(&(widths, init)) {
+        return hit.clone();
+    }
+    let computed = compute_predictions(widths, init);
+    cache.lock().expect("prediction cache").insert((widths, init), computed.clone());
+    computed
+}
+
+fn compute_predictions(widths: Widths, init: Initializer) -> Vec<Prediction> {
     let l1 = LayerOne::new(init, widths.h1);
     let paper_net = widths == Widths::PAPER && !init.random_biases();
     let mut out = Vec::new();
@@ -299,10 +354,29 @@ pub fn predictions(widths: Widths, init: Initializer) -> Vec<Prediction> {
          not the probability of all-gray."
             .to_string(),
     );
-    let output_note = "Not computed exactly yet: with a 1-unit bottleneck the outputs merge according to the sign of \
-                       a·relu(s1) − c·relu(s2), a ratio event over 8 layer-1 and 2 bottleneck weights that aemc does not yet integrate exactly (README: Dead-ReLU analysis)."
-        .to_string();
-    push("all-gray-init", None, None, None, output_note.clone());
+    let output = super::output::OutputPartitionLaw::new(widths, init, &l1);
+    let output_value = |kind: PartitionType| match &output {
+        Some(law) => (Some(law.partition(kind)), Some(law.error)),
+        None => (None, None),
+    };
+    let missing = format!(
+        "Not computed: {} (README: Dead-ReLU analysis).",
+        super::output::OutputPartitionLaw::unsupported(widths, init).unwrap_or_default()
+    );
+    let all_gray = output_value(PartitionType::All);
+    push(
+        "all-gray-init",
+        paper_net.then_some(1.0 / 8.0),
+        all_gray.0,
+        all_gray.1,
+        match &output {
+            Some(_) => "The paper counts only the decoder-sign route (1/8); the outputs also coincide when the bottleneck \
+                        weights share a sign and layer 3 passes only z ≤ 0 (or z ≥ 0) and every image has it, or when every \
+                        image is dead in every layer-1 unit."
+                .to_string(),
+            None => missing.clone(),
+        },
+    );
     for kind in PartitionType::ALL {
         let note = match kind {
             PartitionType::TwoPairs => {
@@ -315,7 +389,21 @@ pub fn predictions(widths: Widths, init: Initializer) -> Vec<Prediction> {
         push(&format!("l1-partition-{}", kind.code()), None, Some(l1.partition(kind)), Some(l1.error), note);
     }
     for kind in PartitionType::ALL {
-        push(&format!("output-partition-{}", kind.code()), None, None, None, output_note.clone());
+        let (exact, error) = output_value(kind);
+        let note = match (&output, kind) {
+            (None, _) => missing.clone(),
+            (Some(_), PartitionType::TwoPairs) => {
+                "Impossible with one bottleneck unit: the images sharing an output are \
+                                                   I, or those with code ≤ 0 (or ≥ 0), so they form one block."
+                    .to_string()
+            }
+            (Some(_), _) => {
+                "The paper gives no figure; the block is I when layer 3 has weights of both signs, else the \
+                             images with bottleneck code ≤ 0 (or ≥ 0)."
+                    .to_string()
+            }
+        };
+        push(&format!("output-partition-{}", kind.code()), None, exact, error, note);
     }
     out
 }

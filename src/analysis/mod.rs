@@ -1,9 +1,10 @@
 //! The dead-ReLU theory: what a network's initial weights already decide.
 //!
 //! [`init_events`] reads the events off one network at init; [`exact`] computes their exact
-//! probabilities for each initialiser.
+//! probabilities for each initialiser, with the output partition's in [`output`].
 
 pub mod exact;
+pub mod output;
 
 use crate::data::{IMAGE_COUNT, IMAGES, Image};
 use crate::model::{ParamLayout, forward};
