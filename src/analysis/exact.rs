@@ -147,40 +147,60 @@ impl Quadrature {
         Quadrature { rule: self.rule.clone(), panels: 2 * self.panels }
     }
 
-    /// Nodes and weights for [a, b] split at the `breaks` inside it.
-    pub(crate) fn nodes(&self, a: f64, b: f64, breaks: &[f64]) -> Vec<(f64, f64)> {
+    /// Calls `visit(x, w)` for every node and weight of [a, b] split at the `breaks` inside it
+    /// (no allocation for up to 62 breaks: nested integrals call this millions of times).
+    fn for_each_node(&self, a: f64, b: f64, breaks: &[f64], mut visit: impl FnMut(f64, f64)) {
         if b <= a {
-            return Vec::new();
+            return;
         }
-        let mut cuts: Vec<f64> =
-            std::iter::once(a).chain(breaks.iter().copied().filter(|&x| x > a && x < b)).chain([b]).collect();
-        cuts.sort_by(f64::total_cmp);
-        cuts.dedup();
-        let mut out = Vec::with_capacity((cuts.len() - 1) * self.panels * self.rule.len());
-        for seg in cuts.windows(2) {
+        let (mut stack, mut heap) = ([0.0f64; 64], Vec::new());
+        let cuts: &mut [f64] = if breaks.len() + 2 <= stack.len() {
+            &mut stack
+        } else {
+            heap.resize(breaks.len() + 2, 0.0);
+            &mut heap
+        };
+        let mut n = 0;
+        for x in std::iter::once(a).chain(breaks.iter().copied().filter(|&x| x > a && x < b)).chain([b]) {
+            cuts[n] = x;
+            n += 1;
+        }
+        let cuts = &mut cuts[..n];
+        cuts.sort_unstable_by(f64::total_cmp);
+        for seg in cuts.windows(2).filter(|seg| seg[1] > seg[0]) {
             let h = (seg[1] - seg[0]) / self.panels as f64;
             for p in 0..self.panels {
                 let (lo, half) = (seg[0] + p as f64 * h, h / 2.0);
-                out.extend(self.rule.iter().map(|&(x, w)| (lo + half * (x + 1.0), w * half)));
+                for &(x, w) in &self.rule {
+                    visit(lo + half * (x + 1.0), w * half);
+                }
             }
         }
+    }
+
+    /// Nodes and weights for [a, b] split at the `breaks` inside it.
+    pub(crate) fn nodes(&self, a: f64, b: f64, breaks: &[f64]) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        self.for_each_node(a, b, breaks, |x, w| out.push((x, w)));
         out
     }
 
     /// ∫ f over [a, b], split at `breaks`.
     pub(crate) fn integrate(&self, f: impl Fn(f64) -> f64, a: f64, b: f64, breaks: &[f64]) -> f64 {
-        self.nodes(a, b, breaks).into_iter().map(|(x, w)| w * f(x)).sum()
+        let mut total = 0.0;
+        self.for_each_node(a, b, breaks, |x, w| total += w * f(x));
+        total
     }
 
     /// ∫ f over [a, b] for a vector-valued f.
     fn integrate_vec<const N: usize>(&self, f: impl Fn(f64) -> [f64; N], a: f64, b: f64, breaks: &[f64]) -> [f64; N] {
         let mut total = [0.0; N];
-        for (x, w) in self.nodes(a, b, breaks) {
+        self.for_each_node(a, b, breaks, |x, w| {
             let v = f(x);
             for k in 0..N {
                 total[k] += w * v[k];
             }
-        }
+        });
         total
     }
 }
