@@ -142,9 +142,13 @@ impl Quadrature {
         Quadrature { rule: gauss_legendre(points), panels }
     }
 
-    /// The same rule with twice the panels.
-    pub(crate) fn refined(&self) -> Self {
-        Quadrature { rule: self.rule.clone(), panels: 2 * self.panels }
+    /// `compute` with this rule and with twice the panels: the finer values and the largest
+    /// change between the two, the error estimate.
+    pub(crate) fn with_error<const N: usize>(&self, compute: impl Fn(&Quadrature) -> [f64; N]) -> ([f64; N], f64) {
+        let coarse = compute(self);
+        let fine = compute(&Quadrature { rule: self.rule.clone(), panels: 2 * self.panels });
+        let error = coarse.iter().zip(&fine).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        (fine, error)
     }
 
     /// Calls `visit(x, w)` for every node and weight of [a, b] split at the `breaks` inside it
@@ -250,11 +254,7 @@ pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f
             }
         }
     };
-    let coarse_rule = Quadrature::new(10, 2);
-    let coarse = compute(&coarse_rule);
-    let fine = compute(&coarse_rule.refined());
-    let error = coarse.iter().zip(&fine).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    (fine, error)
+    Quadrature::new(10, 2).with_error(compute)
 }
 
 /// Exact layer-1 quantities of a network with `h1` units under an initialiser.
@@ -285,24 +285,31 @@ impl LayerOne {
         LayerOne { unit_dead, all_dead, error: error * h1 as f64 * 16.0 + 1e-12 }
     }
 
+    /// P(|I| = n), n = 0..=4.
+    pub fn all_dead_sizes(&self) -> [f64; 5] {
+        std::array::from_fn(|n| (0..16usize).filter(|s| s.count_ones() as usize == n).map(|s| self.all_dead[s]).sum())
+    }
+
     /// P(the layer-1 partition has the given type).
     pub fn partition(&self, kind: PartitionType) -> f64 {
-        let size = |k: PartitionType| match k {
-            PartitionType::Pair => Some(2),
-            PartitionType::Triple => Some(3),
-            PartitionType::All => Some(4),
-            _ => None,
-        };
-        match kind {
-            PartitionType::Distinct => (0..16).filter(|s: &usize| s.count_ones() <= 1).map(|s| self.all_dead[s]).sum(),
-            PartitionType::TwoPairs => 0.0,
-            k => (0..16).filter(|s: &usize| Some(s.count_ones()) == size(k)).map(|s| self.all_dead[s]).sum(),
-        }
+        one_block_partition(&self.all_dead_sizes(), kind)
     }
 
     /// P(some pair of images has identical layer-1 activations).
     pub fn pair_collapsed(&self) -> f64 {
         1.0 - self.partition(PartitionType::Distinct)
+    }
+}
+
+/// P(the partition has the given type) for a partition that is one block plus singletons,
+/// given the law of the block's size (0 and 1 both mean all images distinct).
+pub(crate) fn one_block_partition(block_size: &[f64; 5], kind: PartitionType) -> f64 {
+    match kind {
+        PartitionType::Distinct => block_size[0] + block_size[1],
+        PartitionType::Pair => block_size[2],
+        PartitionType::TwoPairs => 0.0,
+        PartitionType::Triple => block_size[3],
+        PartitionType::All => block_size[4],
     }
 }
 
