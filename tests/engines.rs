@@ -8,17 +8,25 @@ use aemc::model::{Initializer, Widths};
 use aemc::optim::Optimizer;
 use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_difference, networks};
 
-/// 1000 random networks from the same initial weights: every weight within 1e-5 of burn's
-/// after 10 Adam steps. Later the trajectories part: near a stationary structure Adam
-/// divides gradients that are rounding noise by their own size, so the two engines'
-/// different summation orders and exp implementations steer them apart (measured: largest
-/// difference 0.066 for 2-1-2 and 2.2 for 5-2-5 after 1000 steps).
-/// The statistical agreement of the classes is checked below.
+/// 1000 random networks of 2-1-2 and of 5-2-5 from the same initial weights: every weight
+/// within 1e-5 of burn's after 1, 10 and 1000 Adam steps (the tolerance). The native
+/// kernel repeats burn's arithmetic operation for operation (the same sums in the same
+/// order, Flex's sigmoid and glibc's `expf`, autodiff's rounding of the loss gradient), so
+/// the two agree bit for bit; this prints the largest difference. 1000 steps is a strict
+/// test: near a stationary structure Adam divides gradients that are rounding noise by their
+/// own size, so a single different rounding grows to 0.07 (2-1-2) or 2.2 (5-2-5) within
+/// 1000 steps, as measured before the exp was matched. Where the platform's `expf` is
+/// another than the one the kernel reproduces, only 1 and 10 steps are checked.
 #[test]
 fn native_matches_burn_step_by_step() {
+    let bit_for_bit = aemc::engine::expf::reproduces_platform_expf();
+    if !bit_for_bit {
+        println!("skipping 1000 steps: this platform's expf is not the glibc copy the native kernel reproduces");
+    }
+    let steps: &[u32] = if bit_for_bit { &[1, 10, 1000] } else { &[1, 10] };
     for widths in [Widths::PAPER, Widths::new(5, 2, 5).unwrap()] {
         let init = networks(widths, Initializer::GlorotUniform, 1000, 42);
-        for epochs in [1, 10] {
+        for &epochs in steps {
             let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
             let diff = max_difference(&BurnEngine::flex().train(&spec, &init), &NativeEngine.train(&spec, &init));
             println!("{widths}: largest |native − burn| after {epochs} steps = {diff:e}");
@@ -47,6 +55,7 @@ fn native_matches_burn_for_sgd_and_other_widths() {
         let init = networks(widths, Initializer::TorchDefault, 50, 7);
         let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 0.1, epochs: 300 };
         let diff = max_difference(&BurnEngine::flex().train(&spec, &init), &NativeEngine.train(&spec, &init));
+        println!("{widths}: largest |native − burn| after 300 SGD steps = {diff:e}");
         assert!(diff <= 1e-5, "{widths}: {diff}");
     }
 }

@@ -6,11 +6,13 @@
 //! launching kernels, not computing.
 //!
 //! The kernel does the native engine's arithmetic in the native engine's order: the same
-//! sums, the same relu'(0) = 0, the same polynomial `exp` and each step's Adam α computed
-//! on the host by [`adam_alpha`]. Shader compilers still round differently in places (they
-//! may fuse multiply-adds, divide through a reciprocal, flush subnormals), so results agree
-//! with the native engine's to rounding after a step, not bit for bit; on llvmpipe about a
-//! quarter of 2-1-2 networks stay bit-identical through 1000 Adam steps.
+//! sums, the same relu'(0) = 0, the same sigmoid formula and loss-gradient rounding, and
+//! each step's Adam α computed on the host by [`TrainSpec::adam_alphas`]. Its `exp` is an f32
+//! polynomial (Cephes expf, relative error < 2e-7), not the CPU engines' glibc algorithm,
+//! which needs f64 arithmetic that WGSL does not have. Shader compilers also round
+//! differently in places (they may fuse multiply-adds, divide through a reciprocal, flush
+//! subnormals), so results agree with the native engine's to rounding after a step, not
+//! bit for bit.
 
 use std::sync::OnceLock;
 
@@ -21,7 +23,7 @@ use cubecl_runtime::runtime::Runtime;
 use super::{Engine, TrainSpec};
 use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
 use crate::model::{ParamLayout, Widths};
-use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
+use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer};
 
 /// Largest hidden width the GPU engine trains (the native engine's, whose arithmetic it
 /// repeats).
@@ -39,7 +41,8 @@ const MAX_NETS_PER_BATCH: usize = 65_535 * THREADS_PER_CUBE as usize;
 /// Parameter counts up to this unroll every loop, so that local arrays live in registers.
 const UNROLL_MAX_PARAMS: usize = 160;
 
-/// e^x for f32: the native engine's Cephes polynomial, operation for operation.
+/// e^x for f32 (Cephes expf): range reduction by ln 2 in two parts, a degree-6 polynomial,
+/// and the exponent set through the bits.
 #[cube]
 fn exp_polynomial(x: f32) -> f32 {
     let x = f32::clamp(x, -87.0f32, 88.0f32);
@@ -200,21 +203,25 @@ fn train_kernel(
             dense_forward(&th, &x, k * 4, &mut pre1, k * h1, w1, b1, PIXELS, h1, unroll);
             #[unroll(unroll)]
             for j in 0..h1 {
-                act1[k * h1 + j] = f32::max(pre1[k * h1 + j], 0.0);
+                act1[k * h1 + j] = select(pre1[k * h1 + j] > 0.0, pre1[k * h1 + j], 0.0);
             }
             dense_forward(&th, &act1, k * h1, &mut code, k * h2, w2, b2, h1, h2, unroll);
             dense_forward(&th, &code, k * h2, &mut pre3, k * h3, w3, b3, h2, h3, unroll);
             #[unroll(unroll)]
             for u in 0..h3 {
-                act3[k * h3 + u] = f32::max(pre3[k * h3 + u], 0.0);
+                act3[k * h3 + u] = select(pre3[k * h3 + u] > 0.0, pre3[k * h3 + u], 0.0);
             }
             // The logits go where their gradients will.
             dense_forward(&th, &act3, k * h3, &mut dlogit, k * 4, w4, b4, h3, PIXELS, unroll);
             #[unroll]
             for p in 0..4usize {
-                let y = f32::new(1.0) / (f32::new(1.0) + exp_polynomial(-dlogit[k * 4 + p]));
-                // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y)
-                dlogit[k * 4 + p] = (y - x[k * 4 + p]) * 0.125 * (y * (f32::new(1.0) - y));
+                // The CPU engines' sigmoid: e = e^−|z|, then 1/(1+e) or e/(1+e).
+                let z = dlogit[k * 4 + p];
+                let e = exp_polynomial(-f32::abs(z));
+                let y = select(z >= 0.0, f32::new(1.0), e) / (f32::new(1.0) + e);
+                // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y), rounded as the CPU engines do.
+                let half = (y - x[k * 4 + p]) * 0.0625;
+                dlogit[k * 4 + p] = ((half + half) * y) * (f32::new(1.0) - y);
             }
         }
 
@@ -378,10 +385,7 @@ impl Engine for GpuEngine {
 
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         assert!(GpuEngine::supports(spec.widths), "gpu engine: widths {} exceed {MAX_WIDTH}", spec.widths);
-        let alphas: Vec<f32> = match spec.optimizer {
-            Optimizer::Adam => (1..=spec.epochs).map(|t| adam_alpha(spec.lr, t)).collect(),
-            Optimizer::Sgd => Vec::new(),
-        };
+        let alphas = spec.adam_alphas();
         let bytes_per_net = size_of::<f32>() * ParamLayout::new(spec.widths).len;
         let batch = (BUFFER_BYTES / bytes_per_net).min(self.max_batch);
         initial.chunks(batch).flat_map(|batch| self.train_batch(spec, batch, &alphas)).collect()

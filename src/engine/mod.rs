@@ -2,6 +2,7 @@
 //! initial parameters in (in the layout of [`crate::model::ParamLayout`]), final parameters out.
 
 pub mod burn;
+pub mod expf;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 pub mod native;
@@ -114,6 +115,17 @@ pub struct TrainSpec {
     pub lr: f32,
     /// Number of full-batch steps.
     pub epochs: u32,
+}
+
+impl TrainSpec {
+    /// Adam's α for steps 1 to `epochs` (empty for SGD), computed once per population
+    /// rather than once per step and block.
+    pub fn adam_alphas(&self) -> Vec<f32> {
+        match self.optimizer {
+            Optimizer::Adam => (1..=self.epochs).map(|t| crate::optim::adam_alpha(self.lr, t)).collect(),
+            Optimizer::Sgd => Vec::new(),
+        }
+    }
 }
 
 /// Something that trains populations of networks.

@@ -7,16 +7,22 @@
 //! The kernel is written once, generic over the hidden widths: common widths get their own
 //! instantiation with constant loop bounds, every other width up to 16 the instantiation
 //! whose bounds are read at run time. It is compiled twice, for AVX2 and for the baseline
-//! instruction set, and the AVX2 copy is chosen at run time where the CPU has it. Neither
-//! copy fuses multiply-adds and `exp` is a fixed polynomial, so both give bit-identical
-//! results on every x86-64 machine.
+//! instruction set, and the AVX2 copy is chosen at run time where the CPU has it (with
+//! FMA, which [`super::expf`] uses explicitly and nothing else uses implicitly: Rust does
+//! not contract), so both copies give bit-identical results on every x86-64 machine.
+//!
+//! The kernel repeats the burn engine's arithmetic operation for operation, so that the two
+//! engines agree bit for bit: each sum in burn's order (from zero, inputs in index order,
+//! images in order), relu and the sigmoid as burn's Flex backend computes them, e^x as the
+//! glibc `expf` Flex calls, and the loss gradient rounded as burn's autodiff rounds it.
 
 use rayon::prelude::*;
 
+use super::expf::sigmoid;
 use super::{Engine, TrainSpec};
 use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
 use crate::model::{LayerSlot, ParamLayout, Widths};
-use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
+use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer};
 
 /// Networks advanced by one instruction: 8 f32 lanes fill an AVX2 register.
 pub const LANES: usize = 8;
@@ -24,6 +30,15 @@ pub const LANES: usize = 8;
 pub const MAX_WIDTH: usize = 16;
 
 type V = [f32; LANES];
+
+/// 1/16: the loss is the mean over 4 images × 4 pixels.
+const INV_SIXTEEN: f32 = 1.0 / (IMAGE_COUNT * PIXELS) as f32;
+
+/// relu as Flex computes it (`x > 0 ? x : 0`, so −0 becomes +0).
+#[inline(always)]
+fn relu(z: f32) -> f32 {
+    if z > 0.0 { z } else { 0.0 }
+}
 
 /// The native CPU engine.
 #[derive(Clone, Copy, Debug, Default)]
@@ -44,7 +59,7 @@ impl NativeEngine {
 fn avx2_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx2")
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -66,26 +81,6 @@ fn map1(a: &V, f: impl Fn(f32) -> f32) -> V {
 #[inline(always)]
 fn map2(a: &V, b: &V, f: impl Fn(f32, f32) -> f32) -> V {
     std::array::from_fn(|l| f(a[l], b[l]))
-}
-
-/// e^x for f32 (Cephes expf): range reduction by ln 2 in two parts, a degree-6 polynomial,
-/// and the exponent set through the bits. Relative error below 2e-7 on [-87, 88].
-#[inline(always)]
-fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.0, 88.0);
-    let fx = (x * std::f32::consts::LOG2_E + 0.5).floor();
-    let r = x - fx * 0.693_359_4 - fx * -2.121_944_4e-4;
-    let mut y = 1.987_569_1e-4;
-    y = y * r + 1.398_199_9e-3;
-    y = y * r + 8.333_452e-3;
-    y = y * r + 4.166_579_6e-2;
-    y = y * r + 1.666_666_5e-1;
-    y = y * r + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
-    let y = y * r * r + r + 1.0;
-    // SAFETY: x is clamped to [-87, 88], so fx is a whole number in [-126, 127], which an
-    // i32 holds exactly. (`as i32` saturates, which does not vectorise.)
-    let exponent = unsafe { fx.to_int_unchecked::<i32>() };
-    y * f32::from_bits(((exponent + 127) as u32) << 23)
 }
 
 /// The backward pass of one dense layer for one image: accumulates the bias and kernel
@@ -116,10 +111,11 @@ fn width(constant: usize, runtime: usize) -> usize {
 }
 
 /// Trains one block of `LANES` networks for all epochs. `theta`, `m` and `v` hold one
-/// vector per parameter in [`ParamLayout`] order.
+/// vector per parameter in [`ParamLayout`] order; `alphas` is [`TrainSpec::adam_alphas`].
 #[inline(always)]
 fn train_block<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
+    alphas: &[f32],
     theta: &mut [V],
     m: &mut [V],
     v: &mut [V],
@@ -138,7 +134,6 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
     let mut pre3 = [[zero; H3]; IMAGE_COUNT];
     let mut act3 = [[zero; H3]; IMAGE_COUNT];
     let mut dlogit = [[zero; PIXELS]; IMAGE_COUNT];
-    let scale = splat(2.0 / (IMAGE_COUNT * PIXELS) as f32);
     for t in 1..=spec.epochs {
         // Forward: x·W + b for each layer, as the burn engine does.
         for (k, x) in IMAGES.iter().enumerate() {
@@ -148,7 +143,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
                     acc = map2(&acc, &theta[l1.w(p, j)], |a, w| a + xp * w);
                 }
                 pre1[k][j] = map2(&acc, &theta[l1.b(j)], |a, b| a + b);
-                act1[k][j] = map1(&pre1[k][j], |z| z.max(0.0));
+                act1[k][j] = map1(&pre1[k][j], relu);
             }
             for c in 0..h2 {
                 let mut acc = zero;
@@ -163,7 +158,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
                     acc = map2(&acc, &map2(&code[k][c], &theta[l3.w(c, u)], |a, w| a * w), |a, b| a + b);
                 }
                 pre3[k][u] = map2(&acc, &theta[l3.b(u)], |a, b| a + b);
-                act3[k][u] = map1(&pre3[k][u], |z| z.max(0.0));
+                act3[k][u] = map1(&pre3[k][u], relu);
             }
             for (p, &xp) in x.iter().enumerate() {
                 let mut acc = zero;
@@ -171,9 +166,14 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
                     acc = map2(&acc, &map2(&act3[k][u], &theta[l4.w(u, p)], |a, w| a * w), |a, b| a + b);
                 }
                 let logit = map2(&acc, &theta[l4.b(p)], |a, b| a + b);
-                let y = map1(&logit, |z| 1.0 / (1.0 + exp(-z)));
-                // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y)
-                dlogit[k][p] = std::array::from_fn(|l| (y[l] - xp) * scale[l] * (y[l] * (1.0 - y[l])));
+                let y = map1(&logit, sigmoid);
+                // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y), rounded as burn's autodiff
+                // rounds it: the square's two factors each contribute (y−x)/16, then the
+                // sigmoid's backward multiplies by y and by 1−y in turn.
+                dlogit[k][p] = map1(&y, |y| {
+                    let half = (y - xp) * INV_SIXTEEN;
+                    ((half + half) * y) * (1.0 - y)
+                });
             }
         }
         // Backward, layer 4 down to layer 1, accumulating over the four images.
@@ -204,7 +204,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
                 }
             }
             Optimizer::Adam => {
-                let alpha = adam_alpha(spec.lr, t);
+                let alpha = alphas[t as usize - 1];
                 for ((th, g), (m, v)) in theta.iter_mut().zip(grad.iter()).zip(m.iter_mut().zip(v.iter_mut())) {
                     // Whole-vector operations: a per-lane loop here stays scalar.
                     *m = map2(m, g, |m, g| m + (g - m) * ADAM_ONE_MINUS_BETA1);
@@ -219,33 +219,35 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize>(
 
 /// The kernel for given widths, compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn train_block_avx2<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
+    alphas: &[f32],
     theta: &mut [V],
     m: &mut [V],
     v: &mut [V],
 ) {
-    train_block::<H1, H2, H3>(spec, theta, m, v)
+    train_block::<H1, H2, H3>(spec, alphas, theta, m, v)
 }
 
 /// The kernel for given widths, compiled for the baseline instruction set.
 fn train_block_portable<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
+    alphas: &[f32],
     theta: &mut [V],
     m: &mut [V],
     v: &mut [V],
 ) {
-    train_block::<H1, H2, H3>(spec, theta, m, v)
+    train_block::<H1, H2, H3>(spec, alphas, theta, m, v)
 }
 
-type Kernel = fn(&TrainSpec, &mut [V], &mut [V], &mut [V]);
+type Kernel = fn(&TrainSpec, &[f32], &mut [V], &mut [V], &mut [V]);
 
 fn kernel_for<const H1: usize, const H2: usize, const H3: usize>(avx2: bool) -> Kernel {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: chosen only where the CPU reports AVX2.
-        return |s, t, m, v| unsafe { train_block_avx2::<H1, H2, H3>(s, t, m, v) };
+        return |s, a, t, m, v| unsafe { train_block_avx2::<H1, H2, H3>(s, a, t, m, v) };
     }
     let _ = avx2;
     train_block_portable::<H1, H2, H3>
@@ -273,12 +275,13 @@ fn train_with(spec: &TrainSpec, initial: &[Vec<f32>], kernel: Kernel) -> Vec<Vec
     assert!(NativeEngine::supports(spec.widths), "native engine: widths {} exceed {MAX_WIDTH}", spec.widths);
     let len = ParamLayout::new(spec.widths).len;
     let mut finals = vec![vec![0.0f32; len]; initial.len()];
+    let alphas = spec.adam_alphas();
     finals.par_chunks_mut(LANES).zip(initial.par_chunks(LANES)).for_each(|(out, nets)| {
         // Lanes past the population's end train copies of its first network and are dropped.
         let mut theta: Vec<V> = (0..len).map(|k| std::array::from_fn(|l| nets.get(l).unwrap_or(&nets[0])[k])).collect();
         let mut m = vec![splat(0.0); len];
         let mut v = vec![splat(0.0); len];
-        kernel(spec, &mut theta, &mut m, &mut v);
+        kernel(spec, &alphas, &mut theta, &mut m, &mut v);
         for (l, net) in out.iter_mut().enumerate() {
             for (k, p) in net.iter_mut().enumerate() {
                 *p = theta[k][l];
@@ -295,21 +298,5 @@ impl Engine for NativeEngine {
 
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         train_with(spec, initial, kernel(spec.widths, avx2_available()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn polynomial_exp_is_accurate() {
-        let mut worst = 0.0f64;
-        for i in -8700..=8800 {
-            let x = i as f32 / 100.0;
-            let rel = ((exp(x) as f64 - (x as f64).exp()) / (x as f64).exp()).abs();
-            worst = worst.max(rel);
-        }
-        assert!(worst < 3e-7, "largest relative error {worst}");
     }
 }
