@@ -72,3 +72,20 @@ fn native_is_deterministic_across_kernels_and_blocks() {
     let shifted = NativeEngine.train(&spec, &init[5..]);
     assert_eq!(&all[5..], &shifted[..]);
 }
+
+/// Networks that diverge (SGD with a learning rate far too large) end with the same
+/// non-finite parameters in both engines: relu and its backward pass let NaN through as
+/// burn's Flex backend does.
+#[test]
+fn diverging_networks_fail_alike_in_both_engines() {
+    let widths = Widths::new(3, 2, 3).unwrap();
+    let init = networks(widths, Initializer::TorchDefault, 64, 11);
+    let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 1e30, epochs: 20 };
+    let (burn, native) = (BurnEngine::flex().train(&spec, &init), NativeEngine.train(&spec, &init));
+    let non_finite = burn.iter().flatten().filter(|p| !p.is_finite()).count();
+    println!("{non_finite} non-finite parameters after diverging");
+    assert!(non_finite > 0, "the learning rate should make some networks diverge");
+    for (b, n) in burn.iter().flatten().zip(native.iter().flatten()) {
+        assert!(b.to_bits() == n.to_bits() || (b.is_nan() && n.is_nan()), "burn {b}, native {n}");
+    }
+}

@@ -16,6 +16,8 @@
 //! images in order), relu and the sigmoid as burn's Flex backend computes them, e^x as the
 //! glibc `expf` Flex calls, and the loss gradient rounded as burn's autodiff rounds it.
 
+use std::ops::{Add, Div, Mul, Sub};
+
 use rayon::prelude::*;
 
 use super::expf::sigmoid;
@@ -33,12 +35,6 @@ type V = [f32; LANES];
 
 /// 1/16: the loss is the mean over 4 images × 4 pixels.
 const INV_SIXTEEN: f32 = 1.0 / (IMAGE_COUNT * PIXELS) as f32;
-
-/// relu as Flex computes it (`x > 0 ? x : 0`, so −0 becomes +0).
-#[inline(always)]
-fn relu(z: f32) -> f32 {
-    if z > 0.0 { z } else { 0.0 }
-}
 
 /// The native CPU engine.
 #[derive(Clone, Copy, Debug, Default)]
@@ -67,10 +63,27 @@ fn avx2_available() -> bool {
     }
 }
 
-#[inline(always)]
-fn splat(x: f32) -> V {
-    [x; LANES]
+/// Arithmetic on one value of every network in a block. The kernel is written once against
+/// this trait: [`Portable`] computes lane by lane (the compiler vectorises what it can), and
+/// [`Avx2`] holds an AVX2 register and uses intrinsics, because left to itself the compiler
+/// vectorises the AVX2 copy in odd directions (across parameters or pixels, with transposes
+/// around them). Both do the same IEEE operations in the same order, so they agree bit for
+/// bit.
+trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> {
+    fn load(v: &V) -> Self;
+    fn store(self) -> V;
+    fn splat(x: f32) -> Self;
+    fn sqrt(self) -> Self;
+    /// `z > 0 || z is NaN ? self : 0` in each lane: relu (`z` = `self`) and its backward
+    /// pass, as Flex computes them (NaN passes through, so diverged networks match too).
+    fn where_positive(self, z: Self) -> Self;
+    /// [`sigmoid`] in each lane.
+    fn sigmoid(self) -> Self;
 }
+
+/// [`Lanes`] as an array, computed lane by lane.
+#[derive(Clone, Copy)]
+struct Portable(V);
 
 #[inline(always)]
 fn map1(a: &V, f: impl Fn(f32) -> f32) -> V {
@@ -78,72 +91,183 @@ fn map1(a: &V, f: impl Fn(f32) -> f32) -> V {
     std::array::from_fn(|l| f(a[l]))
 }
 
-#[inline(always)]
-fn map2(a: &V, b: &V, f: impl Fn(f32, f32) -> f32) -> V {
-    std::array::from_fn(|l| f(a[l], b[l]))
+macro_rules! portable_binary {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl $trait for Portable {
+            type Output = Portable;
+            #[inline(always)]
+            fn $method(self, other: Portable) -> Portable {
+                Portable(std::array::from_fn(|l| self.0[l] $op other.0[l]))
+            }
+        }
+    };
 }
+portable_binary!(Add, add, +);
+portable_binary!(Sub, sub, -);
+portable_binary!(Mul, mul, *);
+portable_binary!(Div, div, /);
 
-/// One Keras Adam update of one parameter of every network in the block (as
-/// [`crate::optim::adam_update`], lane by lane).
-#[inline(always)]
-fn adam_lanes<const AVX2: bool>(theta: &mut V, m: &mut V, v: &mut V, g: &V, alpha: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if AVX2 {
-        // SAFETY: the AVX2 instantiation runs only where AVX2 and FMA were detected.
-        return unsafe { adam_avx2(theta, m, v, g, alpha) };
+impl Lanes for Portable {
+    #[inline(always)]
+    fn load(v: &V) -> Self {
+        Portable(*v)
     }
-    // Whole-vector operations: a per-lane loop here stays scalar.
-    *m = map2(m, g, |m, g| m + (g - m) * ADAM_ONE_MINUS_BETA1);
-    *v = map2(v, g, |v, g| v + (g * g - v) * ADAM_ONE_MINUS_BETA2);
-    let step = map2(m, v, |m, v| (m * alpha) / (v.sqrt() + ADAM_EPSILON));
-    *theta = map2(theta, &step, |t, s| t - s);
+    #[inline(always)]
+    fn store(self) -> V {
+        self.0
+    }
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        Portable([x; LANES])
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Portable(map1(&self.0, f32::sqrt))
+    }
+    #[inline(always)]
+    fn where_positive(self, z: Self) -> Self {
+        Portable(std::array::from_fn(|l| if z.0[l] > 0.0 || z.0[l].is_nan() { self.0[l] } else { 0.0 }))
+    }
+    #[inline(always)]
+    fn sigmoid(self) -> Self {
+        Portable(map1(&self.0, sigmoid))
+    }
 }
 
-/// [`adam_lanes`] with AVX2 intrinsics, the same operations in the same order. Written out
-/// because the compiler vectorises the lane-wise version across parameters instead, with
-/// an 8×8 transpose around every eight of them (half of the kernel's time went there).
+/// [`Lanes`] as an AVX2 register. Every operation is an `avx2` target-feature function, so
+/// it is inlined only into the AVX2 kernel, which is the only place this type is used.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn adam_avx2(theta: &mut V, m: &mut V, v: &mut V, g: &V, alpha: f32) {
+#[derive(Clone, Copy)]
+struct Avx2(std::arch::x86_64::__m256);
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
     use std::arch::x86_64::*;
-    // SAFETY: each pointer is to 8 floats, read and written unaligned.
-    unsafe {
-        let g = _mm256_loadu_ps(g.as_ptr());
-        let m_old = _mm256_loadu_ps(m.as_ptr());
-        let v_old = _mm256_loadu_ps(v.as_ptr());
-        let m_new = _mm256_add_ps(m_old, _mm256_mul_ps(_mm256_sub_ps(g, m_old), _mm256_set1_ps(ADAM_ONE_MINUS_BETA1)));
-        let v_new = _mm256_add_ps(
-            v_old,
-            _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(g, g), v_old), _mm256_set1_ps(ADAM_ONE_MINUS_BETA2)),
-        );
-        let step = _mm256_div_ps(
-            _mm256_mul_ps(m_new, _mm256_set1_ps(alpha)),
-            _mm256_add_ps(_mm256_sqrt_ps(v_new), _mm256_set1_ps(ADAM_EPSILON)),
-        );
-        _mm256_storeu_ps(m.as_mut_ptr(), m_new);
-        _mm256_storeu_ps(v.as_mut_ptr(), v_new);
-        _mm256_storeu_ps(theta.as_mut_ptr(), _mm256_sub_ps(_mm256_loadu_ps(theta.as_ptr()), step));
+
+    use super::V;
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn load(v: &V) -> __m256 {
+        // SAFETY: `v` is 8 floats, read unaligned.
+        unsafe { _mm256_loadu_ps(v.as_ptr()) }
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn store(x: __m256) -> V {
+        let mut v = [0.0; 8];
+        // SAFETY: `v` is 8 floats, written unaligned.
+        unsafe { _mm256_storeu_ps(v.as_mut_ptr(), x) };
+        v
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn splat(x: f32) -> __m256 {
+        _mm256_set1_ps(x)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn add(a: __m256, b: __m256) -> __m256 {
+        _mm256_add_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn sub(a: __m256, b: __m256) -> __m256 {
+        _mm256_sub_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn mul(a: __m256, b: __m256) -> __m256 {
+        _mm256_mul_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn div(a: __m256, b: __m256) -> __m256 {
+        _mm256_div_ps(a, b)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn sqrt(a: __m256) -> __m256 {
+        _mm256_sqrt_ps(a)
+    }
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub fn where_positive(a: __m256, z: __m256) -> __m256 {
+        // "Not less than or equal", unordered: true for z > 0 and for NaN.
+        _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_NLE_UQ>(z, _mm256_setzero_ps()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx2_binary {
+    ($trait:ident, $method:ident) => {
+        impl $trait for Avx2 {
+            type Output = Avx2;
+            #[inline(always)]
+            fn $method(self, other: Avx2) -> Avx2 {
+                // SAFETY: `Avx2` values exist only in the AVX2 kernel (see `Avx2`).
+                Avx2(unsafe { avx2::$method(self.0, other.0) })
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+avx2_binary!(Add, add);
+#[cfg(target_arch = "x86_64")]
+avx2_binary!(Sub, sub);
+#[cfg(target_arch = "x86_64")]
+avx2_binary!(Mul, mul);
+#[cfg(target_arch = "x86_64")]
+avx2_binary!(Div, div);
+
+// SAFETY (every method): `Avx2` values exist only in the AVX2 kernel (see `Avx2`).
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2 {
+    #[inline(always)]
+    fn load(v: &V) -> Self {
+        Avx2(unsafe { avx2::load(v) })
+    }
+    #[inline(always)]
+    fn store(self) -> V {
+        unsafe { avx2::store(self.0) }
+    }
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        Avx2(unsafe { avx2::splat(x) })
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Avx2(unsafe { avx2::sqrt(self.0) })
+    }
+    #[inline(always)]
+    fn where_positive(self, z: Self) -> Self {
+        Avx2(unsafe { avx2::where_positive(self.0, z.0) })
+    }
+    #[inline(always)]
+    fn sigmoid(self) -> Self {
+        // Lane by lane: the compiler vectorises the double-precision arithmetic and reads
+        // the table lane by lane, which measured faster than a gather.
+        Self::load(&map1(&self.store(), sigmoid))
     }
 }
 
 /// The backward pass of one dense layer for one image: accumulates the bias and kernel
 /// gradients from the output gradient `d_out(o)` and adds the input gradient to `d_in`.
 #[inline(always)]
-fn dense_backward(
+fn dense_backward<L: Lanes>(
     slot: &LayerSlot,
-    theta: &[V],
-    grad: &mut [V],
-    input: &[V],
-    d_out: impl Fn(usize) -> V,
-    d_in: &mut [V],
+    theta: &[L],
+    grad: &mut [L],
+    input: &[L],
+    d_out: impl Fn(usize) -> L,
+    d_in: &mut [L],
 ) {
     for o in 0..slot.fan_out {
         let d = d_out(o);
-        grad[slot.b(o)] = map2(&grad[slot.b(o)], &d, |g, d| g + d);
-        for (i, a) in input.iter().enumerate() {
-            grad[slot.w(i, o)] = map2(&grad[slot.w(i, o)], &map2(a, &d, |a, d| a * d), |g, x| g + x);
-            d_in[i] = map2(&d_in[i], &map2(&d, &theta[slot.w(i, o)], |d, w| d * w), |g, x| g + x);
+        grad[slot.b(o)] = grad[slot.b(o)] + d;
+        for (i, &a) in input.iter().enumerate() {
+            grad[slot.w(i, o)] = grad[slot.w(i, o)] + a * d;
+            d_in[i] = d_in[i] + d * theta[slot.w(i, o)];
         }
     }
 }
@@ -157,67 +281,68 @@ fn width(constant: usize, runtime: usize) -> usize {
 /// Trains one block of `LANES` networks for all epochs. `theta`, `m` and `v` hold one
 /// vector per parameter in [`ParamLayout`] order; `alphas` is [`TrainSpec::adam_alphas`].
 #[inline(always)]
-fn train_block<const H1: usize, const H2: usize, const H3: usize, const AVX2: bool>(
+fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
     spec: &TrainSpec,
     alphas: &[f32],
-    theta: &mut [V],
-    m: &mut [V],
-    v: &mut [V],
+    theta_out: &mut [V],
+    m_out: &mut [V],
+    v_out: &mut [V],
 ) {
     let (h1, h2, h3) = (width(H1, spec.widths.h1), width(H2, spec.widths.h2), width(H3, spec.widths.h3));
     let layout = ParamLayout::new(Widths { h1, h2, h3 });
     let [l1, l2, l3, l4] = layout.layers;
+    let len = layout.len;
+    let mut theta: Vec<L> = theta_out[..len].iter().map(L::load).collect();
+    let mut m: Vec<L> = m_out[..len].iter().map(L::load).collect();
+    let mut v: Vec<L> = v_out[..len].iter().map(L::load).collect();
+    let zero = L::splat(0.0);
+    let mut grad = vec![zero; len];
     // Slices of the layout's (often constant) length let the compiler drop bounds checks.
-    let (theta, m, v) = (&mut theta[..layout.len], &mut m[..layout.len], &mut v[..layout.len]);
-    let mut grad = vec![splat(0.0); layout.len];
-    let grad = &mut grad[..layout.len];
-    let zero = splat(0.0);
+    let (theta, m, v, grad) = (&mut theta[..len], &mut m[..len], &mut v[..len], &mut grad[..len]);
     let mut pre1 = [[zero; H1]; IMAGE_COUNT];
     let mut act1 = [[zero; H1]; IMAGE_COUNT];
     let mut code = [[zero; H2]; IMAGE_COUNT];
     let mut pre3 = [[zero; H3]; IMAGE_COUNT];
     let mut act3 = [[zero; H3]; IMAGE_COUNT];
     let mut dlogit = [[zero; PIXELS]; IMAGE_COUNT];
+    let (one, inv_sixteen) = (L::splat(1.0), L::splat(INV_SIXTEEN));
     for t in 1..=spec.epochs {
         // Forward: x·W + b for each layer, as the burn engine does.
         for (k, x) in IMAGES.iter().enumerate() {
             for j in 0..h1 {
                 let mut acc = zero;
                 for (p, &xp) in x.iter().enumerate() {
-                    acc = map2(&acc, &theta[l1.w(p, j)], |a, w| a + xp * w);
+                    acc = acc + L::splat(xp) * theta[l1.w(p, j)];
                 }
-                pre1[k][j] = map2(&acc, &theta[l1.b(j)], |a, b| a + b);
-                act1[k][j] = map1(&pre1[k][j], relu);
+                pre1[k][j] = acc + theta[l1.b(j)];
+                act1[k][j] = pre1[k][j].where_positive(pre1[k][j]);
             }
             for c in 0..h2 {
                 let mut acc = zero;
                 for j in 0..h1 {
-                    acc = map2(&acc, &map2(&act1[k][j], &theta[l2.w(j, c)], |a, w| a * w), |a, b| a + b);
+                    acc = acc + act1[k][j] * theta[l2.w(j, c)];
                 }
-                code[k][c] = map2(&acc, &theta[l2.b(c)], |a, b| a + b);
+                code[k][c] = acc + theta[l2.b(c)];
             }
             for u in 0..h3 {
                 let mut acc = zero;
                 for c in 0..h2 {
-                    acc = map2(&acc, &map2(&code[k][c], &theta[l3.w(c, u)], |a, w| a * w), |a, b| a + b);
+                    acc = acc + code[k][c] * theta[l3.w(c, u)];
                 }
-                pre3[k][u] = map2(&acc, &theta[l3.b(u)], |a, b| a + b);
-                act3[k][u] = map1(&pre3[k][u], relu);
+                pre3[k][u] = acc + theta[l3.b(u)];
+                act3[k][u] = pre3[k][u].where_positive(pre3[k][u]);
             }
             for (p, &xp) in x.iter().enumerate() {
                 let mut acc = zero;
                 for u in 0..h3 {
-                    acc = map2(&acc, &map2(&act3[k][u], &theta[l4.w(u, p)], |a, w| a * w), |a, b| a + b);
+                    acc = acc + act3[k][u] * theta[l4.w(u, p)];
                 }
-                let logit = map2(&acc, &theta[l4.b(p)], |a, b| a + b);
-                let y = map1(&logit, sigmoid);
+                let y = (acc + theta[l4.b(p)]).sigmoid();
                 // d(Σ(y−x)²/16)/dlogit = 2(y−x)/16 · y(1−y), rounded as burn's autodiff
                 // rounds it: the square's two factors each contribute (y−x)/16, then the
                 // sigmoid's backward multiplies by y and by 1−y in turn.
-                dlogit[k][p] = map1(&y, |y| {
-                    let half = (y - xp) * INV_SIXTEEN;
-                    ((half + half) * y) * (1.0 - y)
-                });
+                let half = (y - L::splat(xp)) * inv_sixteen;
+                dlogit[k][p] = ((half + half) * y) * (one - y);
             }
         }
         // Backward, layer 4 down to layer 1, accumulating over the four images.
@@ -228,31 +353,41 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, const AVX2: bo
             dense_backward(&l4, theta, grad, &act3[k][..h3], |p| dlogit[k][p], &mut dact3);
             let mut dcode = [zero; H2];
             // relu'(z) = 0 for z ≤ 0, as burn.
-            let relu3 = |u: usize| map2(&dact3[u], &pre3[k][u], |g, z| if z > 0.0 { g } else { 0.0 });
+            let relu3 = |u: usize| dact3[u].where_positive(pre3[k][u]);
             dense_backward(&l3, theta, grad, &code[k][..h2], relu3, &mut dcode);
             let mut dact1 = [zero; H1];
             dense_backward(&l2, theta, grad, &act1[k][..h1], |c| dcode[c], &mut dact1);
             for j in 0..h1 {
-                let d = map2(&dact1[j], &pre1[k][j], |g, z| if z > 0.0 { g } else { 0.0 });
-                grad[l1.b(j)] = map2(&grad[l1.b(j)], &d, |g, d| g + d);
+                let d = dact1[j].where_positive(pre1[k][j]);
+                grad[l1.b(j)] = grad[l1.b(j)] + d;
                 for (p, &xp) in x.iter().enumerate() {
-                    grad[l1.w(p, j)] = map2(&grad[l1.w(p, j)], &d, |g, d| g + xp * d);
+                    grad[l1.w(p, j)] = grad[l1.w(p, j)] + L::splat(xp) * d;
                 }
             }
         }
-        // Update.
+        // Update (as `crate::optim::adam_update`).
         match spec.optimizer {
             Optimizer::Sgd => {
-                for (th, g) in theta.iter_mut().zip(grad.iter()) {
-                    *th = map2(th, g, |th, g| th - g * spec.lr);
+                let lr = L::splat(spec.lr);
+                for (th, &g) in theta.iter_mut().zip(grad.iter()) {
+                    *th = *th - g * lr;
                 }
             }
             Optimizer::Adam => {
-                let alpha = alphas[t as usize - 1];
-                for ((th, g), (m, v)) in theta.iter_mut().zip(grad.iter()).zip(m.iter_mut().zip(v.iter_mut())) {
-                    adam_lanes::<AVX2>(th, m, v, g, alpha);
+                let alpha = L::splat(alphas[t as usize - 1]);
+                let (c1, c2, eps) =
+                    (L::splat(ADAM_ONE_MINUS_BETA1), L::splat(ADAM_ONE_MINUS_BETA2), L::splat(ADAM_EPSILON));
+                for ((th, &g), (m, v)) in theta.iter_mut().zip(grad.iter()).zip(m.iter_mut().zip(v.iter_mut())) {
+                    *m = *m + (g - *m) * c1;
+                    *v = *v + (g * g - *v) * c2;
+                    *th = *th - (*m * alpha) / (v.sqrt() + eps);
                 }
             }
+        }
+    }
+    for (out, lanes) in [(theta_out, &*theta), (m_out, &*m), (v_out, &*v)] {
+        for (o, l) in out.iter_mut().zip(lanes) {
+            *o = l.store();
         }
     }
 }
@@ -267,7 +402,7 @@ fn train_block_avx2<const H1: usize, const H2: usize, const H3: usize>(
     m: &mut [V],
     v: &mut [V],
 ) {
-    train_block::<H1, H2, H3, true>(spec, alphas, theta, m, v)
+    train_block::<H1, H2, H3, Avx2>(spec, alphas, theta, m, v)
 }
 
 /// The kernel for given widths, compiled for the baseline instruction set.
@@ -278,7 +413,7 @@ fn train_block_portable<const H1: usize, const H2: usize, const H3: usize>(
     m: &mut [V],
     v: &mut [V],
 ) {
-    train_block::<H1, H2, H3, false>(spec, alphas, theta, m, v)
+    train_block::<H1, H2, H3, Portable>(spec, alphas, theta, m, v)
 }
 
 type Kernel = fn(&TrainSpec, &[f32], &mut [V], &mut [V], &mut [V]);
@@ -319,8 +454,8 @@ fn train_with(spec: &TrainSpec, initial: &[Vec<f32>], kernel: Kernel) -> Vec<Vec
     finals.par_chunks_mut(LANES).zip(initial.par_chunks(LANES)).for_each(|(out, nets)| {
         // Lanes past the population's end train copies of its first network and are dropped.
         let mut theta: Vec<V> = (0..len).map(|k| std::array::from_fn(|l| nets.get(l).unwrap_or(&nets[0])[k])).collect();
-        let mut m = vec![splat(0.0); len];
-        let mut v = vec![splat(0.0); len];
+        let mut m = vec![[0.0; LANES]; len];
+        let mut v = vec![[0.0; LANES]; len];
         kernel(spec, &alphas, &mut theta, &mut m, &mut v);
         for (l, net) in out.iter_mut().enumerate() {
             for (k, p) in net.iter_mut().enumerate() {
