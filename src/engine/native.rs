@@ -79,7 +79,9 @@ trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
     fn load(v: &[V]) -> Self;
     /// Writes `VECTORS` consecutive `V`.
     fn store(self, out: &mut [V]);
+    /// `x` in every lane.
     fn splat(x: f32) -> Self;
+    /// The correctly rounded square root of each lane.
     fn sqrt(self) -> Self;
     /// `z > 0 || z is NaN ? self : 0` in each lane: relu (`z` = `self`) and its backward
     /// pass, as Flex computes them (NaN passes through, so diverged networks match too).
