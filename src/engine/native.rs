@@ -340,26 +340,22 @@ fn width(constant: usize, runtime: usize) -> usize {
     if constant == MAX_WIDTH { runtime } else { constant }
 }
 
-/// Trains one block of `L::VECTORS · LANES` networks for all epochs. `theta`, `m` and `v`
-/// hold `L::VECTORS` vectors per parameter, parameters in [`ParamLayout`] order; `alphas`
-/// is [`TrainSpec::adam_alphas`].
+/// Trains one block of `L::VECTORS · LANES` networks for all epochs, from Adam moments of
+/// zero. `theta_out` holds `L::VECTORS` vectors per parameter, parameters in
+/// [`ParamLayout`] order; `alphas` is [`TrainSpec::adam_alphas`].
 #[inline(always)]
 fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
     spec: &TrainSpec,
     alphas: &[f32],
     theta_out: &mut [V],
-    m_out: &mut [V],
-    v_out: &mut [V],
 ) {
     let (h1, h2, h3) = (width(H1, spec.widths.h1), width(H2, spec.widths.h2), width(H3, spec.widths.h3));
     let layout = ParamLayout::new(Widths { h1, h2, h3 });
     let [l1, l2, l3, l4] = layout.layers;
     let len = layout.len;
     let mut theta: Vec<L> = theta_out.chunks_exact(L::VECTORS).map(L::load).collect();
-    let mut m: Vec<L> = m_out.chunks_exact(L::VECTORS).map(L::load).collect();
-    let mut v: Vec<L> = v_out.chunks_exact(L::VECTORS).map(L::load).collect();
     let zero = L::splat(0.0);
-    let mut grad = vec![zero; len];
+    let (mut m, mut v, mut grad) = (vec![zero; len], vec![zero; len], vec![zero; len]);
     // Slices of the layout's (often constant) length let the compiler drop bounds checks.
     let (theta, m, v, grad) = (&mut theta[..len], &mut m[..len], &mut v[..len], &mut grad[..len]);
     let mut pre1 = [[zero; H1]; IMAGE_COUNT];
@@ -448,10 +444,8 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
             }
         }
     }
-    for (out, lanes) in [(theta_out, &*theta), (m_out, &*m), (v_out, &*v)] {
-        for (o, l) in out.chunks_exact_mut(L::VECTORS).zip(lanes) {
-            l.store(o);
-        }
+    for (out, lanes) in theta_out.chunks_exact_mut(L::VECTORS).zip(theta.iter()) {
+        lanes.store(out);
     }
 }
 
@@ -462,10 +456,8 @@ fn train_block_avx2<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
     alphas: &[f32],
     theta: &mut [V],
-    m: &mut [V],
-    v: &mut [V],
 ) {
-    train_block::<H1, H2, H3, Pair<Avx2>>(spec, alphas, theta, m, v)
+    train_block::<H1, H2, H3, Pair<Avx2>>(spec, alphas, theta)
 }
 
 /// The kernel for given widths, compiled for the baseline instruction set.
@@ -473,23 +465,18 @@ fn train_block_portable<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
     alphas: &[f32],
     theta: &mut [V],
-    m: &mut [V],
-    v: &mut [V],
 ) {
-    train_block::<H1, H2, H3, Portable>(spec, alphas, theta, m, v)
+    train_block::<H1, H2, H3, Portable>(spec, alphas, theta)
 }
 
 /// A kernel instantiation and the networks per block it trains.
-type Kernel = (fn(&TrainSpec, &[f32], &mut [V], &mut [V], &mut [V]), usize);
+type Kernel = (fn(&TrainSpec, &[f32], &mut [V]), usize);
 
 fn kernel_for<const H1: usize, const H2: usize, const H3: usize>(avx2: bool) -> Kernel {
     #[cfg(target_arch = "x86_64")]
     if avx2 {
         // SAFETY: chosen only where the CPU reports AVX2.
-        return (
-            |s, a, t, m, v| unsafe { train_block_avx2::<H1, H2, H3>(s, a, t, m, v) },
-            <Pair<Avx2> as Lanes>::VECTORS * LANES,
-        );
+        return (|s, a, t| unsafe { train_block_avx2::<H1, H2, H3>(s, a, t) }, <Pair<Avx2> as Lanes>::VECTORS * LANES);
     }
     let _ = avx2;
     (train_block_portable::<H1, H2, H3>, <Portable as Lanes>::VECTORS * LANES)
@@ -526,9 +513,7 @@ fn train_with(spec: &TrainSpec, initial: &[Vec<f32>], kernel: Kernel) -> Vec<Vec
         let lane = |k: usize, h: usize, l: usize| nets.get(h * LANES + l).unwrap_or(&nets[0])[k];
         let mut theta: Vec<V> =
             (0..len * vectors).map(|i| std::array::from_fn(|l| lane(i / vectors, i % vectors, l))).collect();
-        let mut m = vec![[0.0; LANES]; len * vectors];
-        let mut v = vec![[0.0; LANES]; len * vectors];
-        kernel(spec, &alphas, &mut theta, &mut m, &mut v);
+        kernel(spec, &alphas, &mut theta);
         for (n, net) in out.iter_mut().enumerate() {
             for (k, p) in net.iter_mut().enumerate() {
                 *p = theta[k * vectors + n / LANES][n % LANES];
