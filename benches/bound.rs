@@ -31,7 +31,12 @@ mod x86 {
         SqrtThenDiv,
         DivThenTwoMul,
         WidenToDouble,
+        /// Four 64-bit entries of a 32-entry table, as the exponential reads 2^(i/32).
+        Gather,
     }
+
+    /// A 32-entry table of 64-bit values for [`Pattern::Gather`].
+    static TABLE: [u64; 32] = [0x3ff0_0000_0000_0000; 32];
 
     #[target_feature(enable = "avx2,fma")]
     fn run(pattern: Pattern, rounds: usize) -> f32 {
@@ -49,6 +54,11 @@ mod x86 {
                     Pattern::DivThenTwoMul => _mm256_mul_ps(_mm256_mul_ps(_mm256_div_ps(*x, b), b), c),
                     // Reinterpreted, not narrowed back, so the chain is one conversion long.
                     Pattern::WidenToDouble => _mm256_castpd_ps(_mm256_cvtps_pd(_mm256_castps256_ps128(*x))),
+                    Pattern::Gather => {
+                        let index = _mm256_and_si256(_mm256_castps_si256(*x), _mm256_set1_epi64x(31));
+                        // SAFETY: every index is in 0..32, inside the table.
+                        _mm256_castsi256_ps(unsafe { _mm256_i64gather_epi64::<8>(TABLE.as_ptr().cast(), index) })
+                    }
                 };
             }
         }
@@ -97,6 +107,7 @@ mod x86 {
             ("sqrt+div", Pattern::SqrtThenDiv, 2),
             ("div+2mul", Pattern::DivThenTwoMul, 3),
             ("cvtps2pd", Pattern::WidenToDouble, 1),
+            ("gather", Pattern::Gather, 1),
         ];
         for (name, pattern, per_round) in patterns {
             group.throughput(Throughput::Elements((ROUNDS * CHAINS * per_round) as u64));
