@@ -12,7 +12,7 @@ mod x86 {
     use std::hint::black_box;
     use std::time::Duration;
 
-    use aemc::engine::expf::sigmoid;
+    use aemc::engine::native::sigmoid_lanes;
     use criterion::{Criterion, Throughput};
 
     /// Independent chains per benchmark.
@@ -20,45 +20,53 @@ mod x86 {
     /// Rounds of `CHAINS` instructions per timed call.
     const ROUNDS: usize = 10_000;
 
-    /// The instruction patterns timed, each applied to every chain once per round.
-    #[derive(Clone, Copy)]
-    enum Pattern {
-        Add,
-        Mul,
-        AddThenMul,
-        Div,
-        Sqrt,
-        SqrtThenDiv,
-        DivThenTwoMul,
-        WidenToDouble,
-        /// Four 64-bit entries of a 32-entry table, as the exponential reads 2^(i/32).
-        Gather,
-    }
+    /// The instruction patterns timed, each applied to every chain once per round; a const
+    /// parameter of [`run`], so each gets its own compiled loop.
+    const ADD: u8 = 0;
+    const MUL: u8 = 1;
+    const ADD_THEN_MUL: u8 = 2;
+    const DIV: u8 = 3;
+    const SQRT: u8 = 4;
+    const SQRT_THEN_DIV: u8 = 5;
+    const DIV_THEN_TWO_MUL: u8 = 6;
+    const WIDEN_TO_DOUBLE: u8 = 7;
+    /// Four 64-bit entries of a 32-entry table, as the exponential reads 2^(i/32).
+    const GATHER: u8 = 8;
+    /// A gather, then six additions and six multiplications on what it read: as many
+    /// add/mul per gather as the exponential has, to see whether the two overlap.
+    const GATHER_THEN_TWELVE_ADD_MUL: u8 = 9;
 
-    /// A 32-entry table of 64-bit values for [`Pattern::Gather`].
+    /// A timed loop: [`run`] for one pattern.
+    type Timed = unsafe fn(usize) -> f32;
+
+    /// A 32-entry table of 64-bit values for [`GATHER`].
     static TABLE: [u64; 32] = [0x3ff0_0000_0000_0000; 32];
 
     #[target_feature(enable = "avx2,fma")]
-    fn run(pattern: Pattern, rounds: usize) -> f32 {
+    fn run<const PATTERN: u8>(rounds: usize) -> f32 {
         let (b, c) = (_mm256_set1_ps(1.000_000_1), _mm256_set1_ps(0.999_999_9));
         let mut chains = [_mm256_set1_ps(1.5); CHAINS];
         for _ in 0..rounds {
             for x in chains.iter_mut() {
-                *x = match pattern {
-                    Pattern::Add => _mm256_add_ps(*x, c),
-                    Pattern::Mul => _mm256_mul_ps(*x, b),
-                    Pattern::AddThenMul => _mm256_mul_ps(_mm256_add_ps(*x, c), b),
-                    Pattern::Div => _mm256_div_ps(*x, b),
-                    Pattern::Sqrt => _mm256_sqrt_ps(*x),
-                    Pattern::SqrtThenDiv => _mm256_div_ps(_mm256_sqrt_ps(*x), b),
-                    Pattern::DivThenTwoMul => _mm256_mul_ps(_mm256_mul_ps(_mm256_div_ps(*x, b), b), c),
+                *x = match PATTERN {
+                    ADD => _mm256_add_ps(*x, c),
+                    MUL => _mm256_mul_ps(*x, b),
+                    ADD_THEN_MUL => _mm256_mul_ps(_mm256_add_ps(*x, c), b),
+                    DIV => _mm256_div_ps(*x, b),
+                    SQRT => _mm256_sqrt_ps(*x),
+                    SQRT_THEN_DIV => _mm256_div_ps(_mm256_sqrt_ps(*x), b),
+                    DIV_THEN_TWO_MUL => _mm256_mul_ps(_mm256_mul_ps(_mm256_div_ps(*x, b), b), c),
                     // Reinterpreted, not narrowed back, so the chain is one conversion long.
-                    Pattern::WidenToDouble => _mm256_castpd_ps(_mm256_cvtps_pd(_mm256_castps256_ps128(*x))),
-                    Pattern::Gather => {
-                        let index = _mm256_and_si256(_mm256_castps_si256(*x), _mm256_set1_epi64x(31));
-                        // SAFETY: every index is in 0..32, inside the table.
-                        _mm256_castsi256_ps(unsafe { _mm256_i64gather_epi64::<8>(TABLE.as_ptr().cast(), index) })
+                    WIDEN_TO_DOUBLE => _mm256_castpd_ps(_mm256_cvtps_pd(_mm256_castps256_ps128(*x))),
+                    GATHER => gather(*x),
+                    GATHER_THEN_TWELVE_ADD_MUL => {
+                        let mut y = gather(*x);
+                        for _ in 0..6 {
+                            y = _mm256_mul_ps(_mm256_add_ps(y, c), b);
+                        }
+                        y
                     }
+                    _ => unreachable!("no pattern {PATTERN}"),
                 };
             }
         }
@@ -68,6 +76,15 @@ mod x86 {
         // SAFETY: `out` is 8 floats, written unaligned.
         unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
         out[0]
+    }
+
+    /// Four table entries chosen by the low bits of `x`'s 64-bit lanes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn gather(x: __m256) -> __m256 {
+        let index = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi64x(31));
+        // SAFETY: every index is in 0..32, inside the table.
+        _mm256_castsi256_ps(unsafe { _mm256_i64gather_epi64::<8>(TABLE.as_ptr().cast(), index) })
     }
 
     /// One chain of dependent additions: its time per addition is the add's latency.
@@ -81,13 +98,10 @@ mod x86 {
         _mm256_cvtss_f32(x)
     }
 
-    /// The kernel's sigmoid over a slice, eight lanes at a time as the kernel's AVX2 copy
-    /// computes it.
-    #[target_feature(enable = "avx2,fma")]
+    /// The kernel's sigmoid over a slice, eight lanes at a time as the kernel computes it.
     fn sigmoids(xs: &[f32], out: &mut [f32]) {
         for (x, y) in xs.chunks_exact(8).zip(out.chunks_exact_mut(8)) {
-            let lanes: [f32; 8] = std::array::from_fn(|l| sigmoid(x[l]));
-            y.copy_from_slice(&lanes);
+            y.copy_from_slice(&sigmoid_lanes(x.try_into().expect("8 lanes")));
         }
     }
 
@@ -98,21 +112,23 @@ mod x86 {
         }
         let mut group = c.benchmark_group("ymm-instructions");
         group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
-        let patterns = [
-            ("add", Pattern::Add, 1),
-            ("mul", Pattern::Mul, 1),
-            ("add+mul", Pattern::AddThenMul, 2),
-            ("div", Pattern::Div, 1),
-            ("sqrt", Pattern::Sqrt, 1),
-            ("sqrt+div", Pattern::SqrtThenDiv, 2),
-            ("div+2mul", Pattern::DivThenTwoMul, 3),
-            ("cvtps2pd", Pattern::WidenToDouble, 1),
-            ("gather", Pattern::Gather, 1),
+        // Each with the instructions it times per chain per round.
+        let patterns: [(&str, Timed, usize); 10] = [
+            ("add", run::<ADD>, 1),
+            ("mul", run::<MUL>, 1),
+            ("add+mul", run::<ADD_THEN_MUL>, 2),
+            ("div", run::<DIV>, 1),
+            ("sqrt", run::<SQRT>, 1),
+            ("sqrt+div", run::<SQRT_THEN_DIV>, 2),
+            ("div+2mul", run::<DIV_THEN_TWO_MUL>, 3),
+            ("cvtps2pd", run::<WIDEN_TO_DOUBLE>, 1),
+            ("gather", run::<GATHER>, 1),
+            ("gather+12 add/mul", run::<GATHER_THEN_TWELVE_ADD_MUL>, 13),
         ];
-        for (name, pattern, per_round) in patterns {
+        for (name, run, per_round) in patterns {
             group.throughput(Throughput::Elements((ROUNDS * CHAINS * per_round) as u64));
             // SAFETY (both): AVX2 and FMA were detected above.
-            group.bench_function(name, |b| b.iter(|| unsafe { run(pattern, black_box(ROUNDS)) }));
+            group.bench_function(name, |b| b.iter(|| unsafe { run(black_box(ROUNDS)) }));
         }
         group.throughput(Throughput::Elements((ROUNDS * CHAINS) as u64));
         group.bench_function("dependent add", |b| b.iter(|| unsafe { dependent_adds(black_box(ROUNDS)) }));
@@ -120,7 +136,7 @@ mod x86 {
         let xs: Vec<f32> = (0..4096).map(|i| (i as f32 / 4096.0 - 0.5) * 20.0).collect();
         let mut out = vec![0.0f32; xs.len()];
         group.throughput(Throughput::Elements(xs.len() as u64));
-        group.bench_function("sigmoid lane", |b| b.iter(|| unsafe { sigmoids(black_box(&xs), &mut out) }));
+        group.bench_function("sigmoid lane", |b| b.iter(|| sigmoids(black_box(&xs), &mut out)));
         group.finish();
     }
 }
