@@ -35,12 +35,27 @@ mod x86 {
     /// A gather, then six additions and six multiplications on what it read: as many
     /// add/mul per gather as the exponential has, to see whether the two overlap.
     const GATHER_THEN_TWELVE_ADD_MUL: u8 = 9;
+    /// The same four entries read lane by lane, as the kernel reads them: each lane's index
+    /// moved to an integer register, a scalar load, and the four joined into one register.
+    const LANE_READ: u8 = 10;
+    /// [`LANE_READ`], then six additions and six multiplications.
+    const LANE_READ_THEN_TWELVE_ADD_MUL: u8 = 11;
 
     /// A timed loop: [`run`] for one pattern.
     type Timed = unsafe fn(usize) -> f32;
 
-    /// A 32-entry table of 64-bit values for [`GATHER`].
-    static TABLE: [u64; 32] = [0x3ff0_0000_0000_0000; 32];
+    /// A 32-entry table of 64-bit values for [`GATHER`] and [`LANE_READ`]: distinct entries
+    /// (so that the compiler cannot fold a read), each two normal floats (so that the
+    /// add/mul after them run at full speed), whose low bits index another entry.
+    static TABLE: [u64; 32] = {
+        let mut table = [0u64; 32];
+        let mut i = 0;
+        while i < 32 {
+            table[i] = ((0x3ff0_0000 + i as u64) << 32) | (0x3f80_0000 + ((7 * i as u64 + 3) % 32));
+            i += 1;
+        }
+        table
+    };
 
     #[target_feature(enable = "avx2,fma")]
     fn run<const PATTERN: u8>(rounds: usize) -> f32 {
@@ -66,6 +81,14 @@ mod x86 {
                         }
                         y
                     }
+                    LANE_READ => lane_read(*x),
+                    LANE_READ_THEN_TWELVE_ADD_MUL => {
+                        let mut y = lane_read(*x);
+                        for _ in 0..6 {
+                            y = _mm256_mul_ps(_mm256_add_ps(y, c), b);
+                        }
+                        y
+                    }
                     _ => unreachable!("no pattern {PATTERN}"),
                 };
             }
@@ -85,6 +108,16 @@ mod x86 {
         let index = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi64x(31));
         // SAFETY: every index is in 0..32, inside the table.
         _mm256_castsi256_ps(unsafe { _mm256_i64gather_epi64::<8>(TABLE.as_ptr().cast(), index) })
+    }
+
+    /// [`gather`]'s four entries, read lane by lane.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn lane_read(x: __m256) -> __m256 {
+        // SAFETY: four 64-bit lanes reinterpreted as their bits.
+        let k: [u64; 4] = unsafe { std::mem::transmute::<__m256, [u64; 4]>(x) };
+        let entry = |l: usize| TABLE[(k[l] % 32) as usize] as i64;
+        _mm256_castsi256_ps(_mm256_setr_epi64x(entry(0), entry(1), entry(2), entry(3)))
     }
 
     /// One chain of dependent additions: its time per addition is the add's latency.
@@ -113,7 +146,7 @@ mod x86 {
         let mut group = c.benchmark_group("ymm-instructions");
         group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
         // Each with the instructions it times per chain per round.
-        let patterns: [(&str, Timed, usize); 10] = [
+        let patterns: [(&str, Timed, usize); 12] = [
             ("add", run::<ADD>, 1),
             ("mul", run::<MUL>, 1),
             ("add+mul", run::<ADD_THEN_MUL>, 2),
@@ -124,6 +157,8 @@ mod x86 {
             ("cvtps2pd", run::<WIDEN_TO_DOUBLE>, 1),
             ("gather", run::<GATHER>, 1),
             ("gather+12 add/mul", run::<GATHER_THEN_TWELVE_ADD_MUL>, 13),
+            ("lane read", run::<LANE_READ>, 1),
+            ("lane read+12 add/mul", run::<LANE_READ_THEN_TWELVE_ADD_MUL>, 13),
         ];
         for (name, run, per_round) in patterns {
             group.throughput(Throughput::Elements((ROUNDS * CHAINS * per_round) as u64));
