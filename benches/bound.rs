@@ -12,7 +12,7 @@ mod x86 {
     use std::hint::black_box;
     use std::time::Duration;
 
-    use aemc::engine::native::sigmoid_lanes;
+    use aemc::engine::native::kernel_sigmoids;
     use criterion::{Criterion, Throughput};
 
     /// Independent chains per benchmark.
@@ -131,13 +131,6 @@ mod x86 {
         _mm256_cvtss_f32(x)
     }
 
-    /// The kernel's sigmoid over a slice, eight lanes at a time as the kernel computes it.
-    fn sigmoids(xs: &[f32], out: &mut [f32]) {
-        for (x, y) in xs.chunks_exact(8).zip(out.chunks_exact_mut(8)) {
-            y.copy_from_slice(&sigmoid_lanes(x.try_into().expect("8 lanes")));
-        }
-    }
-
     pub fn bound(c: &mut Criterion) {
         if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
             println!("skipped: this CPU has no AVX2 and FMA");
@@ -171,7 +164,7 @@ mod x86 {
         let xs: Vec<f32> = (0..4096).map(|i| (i as f32 / 4096.0 - 0.5) * 20.0).collect();
         let mut out = vec![0.0f32; xs.len()];
         group.throughput(Throughput::Elements(xs.len() as u64));
-        group.bench_function("sigmoid lane", |b| b.iter(|| sigmoids(black_box(&xs), &mut out)));
+        group.bench_function("sigmoid lane", |b| b.iter(|| kernel_sigmoids(black_box(&xs), &mut out)));
         group.finish();
     }
 }

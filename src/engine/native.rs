@@ -323,19 +323,28 @@ impl Lanes for Avx2 {
     }
 }
 
-/// The kernel's sigmoid of 8 lanes, computed as the kernel computes it on this CPU (the
-/// AVX2 copy where the CPU has it): for benchmarks and tests.
-pub fn sigmoid_lanes(z: &V) -> V {
+/// The kernel's sigmoid of each value of `z` into `out`, eight lanes at a time as the kernel
+/// computes it on this CPU (the AVX2 copy where the CPU has it): for benchmarks and tests.
+/// Values past the last multiple of 8 are left alone.
+pub fn kernel_sigmoids(z: &[f32], out: &mut [f32]) {
+    #[inline(always)]
+    fn each<L: Lanes>(z: &[f32], out: &mut [f32]) {
+        for (z, out) in z.chunks_exact(LANES).zip(out.chunks_exact_mut(LANES)) {
+            let z: &V = z.try_into().expect("LANES values");
+            L::sigmoid_finish(L::load(std::slice::from_ref(z)).sigmoid_start())
+                .store(std::slice::from_mut(<&mut V>::try_from(out).expect("LANES values")));
+        }
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         #[target_feature(enable = "avx2,fma")]
-        fn lanes(z: &V) -> V {
-            avx2::store(avx2::sigmoid_finish(avx2::sigmoid_start(avx2::load(z))))
+        fn avx2(z: &[f32], out: &mut [f32]) {
+            each::<Avx2>(z, out)
         }
         // SAFETY: the CPU has AVX2 and FMA.
-        return unsafe { lanes(z) };
+        return unsafe { avx2(z, out) };
     }
-    Portable::sigmoid_finish(Portable(*z).sigmoid_start()).0
+    each::<Portable>(z, out)
 }
 
 /// Two [`Lanes`] values advanced together: twice the networks per block, so that the
@@ -636,16 +645,16 @@ mod tests {
     /// bit pattern (4.3·10⁶ values, zeros, subnormals, infinities and NaNs among them).
     #[test]
     fn kernel_sigmoid_matches_scalar_sigmoid() {
-        let values: Vec<f32> = (0..=u32::MAX).step_by(997).map(f32::from_bits).collect();
-        for chunk in values.chunks_exact(LANES) {
-            let z: V = chunk.try_into().expect("a chunk of LANES values");
-            for (&x, y) in z.iter().zip(sigmoid_lanes(&z)) {
-                let want = sigmoid(x);
-                assert!(
-                    y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
-                    "sigmoid({x:e}): {y:e}, scalar {want:e}"
-                );
-            }
+        let z: Vec<f32> = (0..=u32::MAX).step_by(997).map(f32::from_bits).collect();
+        let mut out = vec![0.0; z.len()];
+        kernel_sigmoids(&z, &mut out);
+        let whole = z.len() / LANES * LANES;
+        for (&x, &y) in z[..whole].iter().zip(&out[..whole]) {
+            let want = sigmoid(x);
+            assert!(
+                y.to_bits() == want.to_bits() || (y.is_nan() && want.is_nan()),
+                "sigmoid({x:e}): {y:e}, scalar {want:e}"
+            );
         }
     }
 }
