@@ -5,7 +5,8 @@
 //! block), which gives the core two independent dependency chains to overlap: 1.15× faster
 //! than one for 2-1-2 and 5-2-5, while four were no faster for 2-1-2 and slower for 5-2-5.
 //! A block runs all its epochs while its parameters sit in L1 cache; blocks are spread over
-//! the cores with rayon.
+//! the cores with rayon. Layer 4 and the sigmoid are software-pipelined across the 16
+//! (image, pixel) positions (see `train_block`).
 //!
 //! The kernel is written once, generic over the hidden widths: common widths get their own
 //! instantiation with constant loop bounds, every other width up to 16 the instantiation
