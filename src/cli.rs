@@ -92,7 +92,7 @@ pub struct ExecArgs {
 pub struct RunArgs {
     /// The study file.
     pub study: PathBuf,
-    /// Output directory [default: results/<study name>].
+    /// Output directory [default: results/NAME, NAME the study's name].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override the runs per configuration.
