@@ -11,7 +11,7 @@ use std::time::Duration;
 use aemc::engine::gpu::GpuEngine;
 use aemc::engine::{BurnDevice, EngineKind};
 use aemc::model::Widths;
-use common::{bench_engines, networks};
+use common::{bench_engines, networks, print_table};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Network-epochs per timed call of the fused kernel, `AEMC_GPU_BENCH_WORK` (default 1e10:
@@ -42,9 +42,11 @@ fn gpu(c: &mut Criterion) {
     eprintln!("adapter: {}", fused.adapter_name());
     let batched = EngineKind::Burn.engine(BurnDevice::Wgpu).expect("the adapter the fused kernel found");
     let widths = Widths::PAPER;
+    let since = std::time::SystemTime::now();
     let mut group = c.benchmark_group("gpu-network-epochs");
     group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(2));
-    for population in populations() {
+    let populations = populations();
+    for &population in &populations {
         let init = networks(widths, population);
         let fused_epochs = (fused_work() / population as u64).clamp(10, 100_000) as u32;
         bench_engines(
@@ -55,6 +57,8 @@ fn gpu(c: &mut Criterion) {
         );
     }
     group.finish();
+    let rows: Vec<(Widths, usize)> = populations.iter().map(|&population| (widths, population)).collect();
+    print_table("gpu-network-epochs", &rows, &["fused", "batched"], since);
 }
 
 criterion_group!(benches, gpu);

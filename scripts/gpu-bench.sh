@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --features wgpu --bench gpu --no-run
-# Criterion's `thrpt` line is network-epochs per second (low, estimate, high).
-cargo bench --features wgpu --bench gpu 2>&1 | grep -E "^(adapter|no GPU)|^gpu-network-epochs|thrpt:"
+# Criterion's `thrpt` line is network-epochs per second (low, estimate, high); the table at
+# the end gives the estimates.
+cargo bench --features wgpu --bench gpu 2>&1 | grep -E "^(adapter|no GPU)|^gpu-network-epochs|thrpt:|^\|"
