@@ -214,8 +214,9 @@ mod avx2 {
     /// [`super::super::expf::sigmoid`] of 8 lanes `z` up to its division: `z` and e^−|z|.
     pub type SigmoidParts = (__m256, __m256);
 
-    /// e^−|z| in each lane, as [`super::super::expf::expf`] computes it: the same
-    /// operations, four lanes at a time in double precision.
+    /// The first part of the sigmoid of 8 lanes `z`: `z` and e^−|z|, computed as
+    /// [`super::super::expf::expf`] computes it (the same operations, four lanes at a time
+    /// in double precision).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub fn sigmoid_start(z: __m256) -> SigmoidParts {
@@ -230,8 +231,8 @@ mod avx2 {
             let shifted = _mm256_fmadd_pd(inv, x, shift);
             // SAFETY: four f64 lanes reinterpreted as their bits.
             let k: [u64; 4] = unsafe { std::mem::transmute::<__m256d, [u64; 4]>(shifted) };
-            // Lane by lane: as fast as a gather, and faster than a table held in registers
-            // (README: Speed).
+            // Lane by lane: faster here than a gather or a table held in registers (README:
+            // Speed).
             let entries = _mm256_setr_epi64x(
                 TABLE[(k[0] % 32) as usize] as i64,
                 TABLE[(k[1] % 32) as usize] as i64,
