@@ -74,21 +74,9 @@ mod x86 {
                     // Reinterpreted, not narrowed back, so the chain is one conversion long.
                     WIDEN_TO_DOUBLE => _mm256_castpd_ps(_mm256_cvtps_pd(_mm256_castps256_ps128(*x))),
                     GATHER => gather(*x),
-                    GATHER_THEN_TWELVE_ADD_MUL => {
-                        let mut y = gather(*x);
-                        for _ in 0..6 {
-                            y = _mm256_mul_ps(_mm256_add_ps(y, c), b);
-                        }
-                        y
-                    }
+                    GATHER_THEN_TWELVE_ADD_MUL => twelve_add_mul(gather(*x), b, c),
                     LANE_READ => lane_read(*x),
-                    LANE_READ_THEN_TWELVE_ADD_MUL => {
-                        let mut y = lane_read(*x);
-                        for _ in 0..6 {
-                            y = _mm256_mul_ps(_mm256_add_ps(y, c), b);
-                        }
-                        y
-                    }
+                    LANE_READ_THEN_TWELVE_ADD_MUL => twelve_add_mul(lane_read(*x), b, c),
                     _ => unreachable!("no pattern {PATTERN}"),
                 };
             }
@@ -118,6 +106,16 @@ mod x86 {
         let k: [u64; 4] = unsafe { std::mem::transmute::<__m256, [u64; 4]>(x) };
         let entry = |l: usize| TABLE[(k[l] % 32) as usize] as i64;
         _mm256_castsi256_ps(_mm256_setr_epi64x(entry(0), entry(1), entry(2), entry(3)))
+    }
+
+    /// Six additions of `c` and six multiplications by `b`, alternating, each on the last.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn twelve_add_mul(mut y: __m256, b: __m256, c: __m256) -> __m256 {
+        for _ in 0..6 {
+            y = _mm256_mul_ps(_mm256_add_ps(y, c), b);
+        }
+        y
     }
 
     /// One chain of dependent additions: its time per addition is the add's latency.
