@@ -1,10 +1,18 @@
 //! The instruction throughputs behind README.md's cycle bound for the native kernel:
-//! `cargo bench --bench bound`. Each benchmark advances 14 independent AVX2 registers (enough
-//! to hide every latency measured here) and counts one element per instruction, or per
-//! sigmoid lane; `dependent add` is a single chain, so its time per element is the add's
-//! latency (3 cycles on Zen 3) and gives the clock the cycle counts are taken at.
+//! `cargo bench --bench bound`. Each `ymm-instructions` benchmark advances 14 independent
+//! AVX2 registers (enough to hide every latency measured here) and counts one element per
+//! instruction, or per sigmoid lane; `dependent add` is a single chain, so its time per
+//! element is the add's latency (3 cycles on Zen 3) and gives the clock the cycle counts are
+//! taken at. The `operation-mix` benchmarks run a 2-1-2 network-epoch's floating-point
+//! operations (or some of its parts) with no dependencies between them, counted per
+//! network-epoch. At the end the benchmark prints the bound counted from these throughputs
+//! beside the mixes' (a Markdown table).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[cfg(target_arch = "x86_64")]
+#[path = "common/estimates.rs"]
+mod estimates;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -12,8 +20,16 @@ mod x86 {
     use std::hint::black_box;
     use std::time::Duration;
 
-    use aemc::engine::native::kernel_sigmoids;
+    use std::time::SystemTime;
+
+    use aemc::engine::native::{LANES, kernel_sigmoids};
     use criterion::{Criterion, Throughput};
+
+    use super::estimates::{per_second, throughput};
+
+    /// The latency of a ymm addition on Zen 3, in cycles: `dependent add` times one per
+    /// element, which gives the clock.
+    const DEPENDENT_ADD_CYCLES: f64 = 3.0;
 
     /// Independent chains per benchmark.
     const CHAINS: usize = 14;
@@ -118,6 +134,95 @@ mod x86 {
         y
     }
 
+    /// Independent add/mul chains in [`operation_mix`].
+    const MIX_CHAINS: usize = 12;
+    /// Exponentials (sigmoids) of a 2-1-2 network-epoch: 4 images × 4 pixels.
+    const MIX_SIGMOIDS: usize = 16;
+    /// Additions, multiplications, comparisons and masks of a 2-1-2 network-epoch besides
+    /// the sigmoids, as the kernel computes them: per image forward 57, loss gradient 24 and
+    /// backward 81; Adam 10 per parameter besides its square root and division.
+    const MIX_ARITHMETIC: usize = 4 * (57 + 24 + 81) + 29 * 10;
+    /// Square roots, and as many divisions, of a 2-1-2 network-epoch: Adam's, one each per
+    /// parameter.
+    const MIX_ROOTS: usize = 29;
+
+    /// Which parts of the mix [`operation_mix`] runs: a const parameter, so each
+    /// combination gets its own compiled loop.
+    const SIGMOIDS: u8 = 1;
+    const ARITHMETIC: u8 = 2;
+    const ROOTS: u8 = 4;
+
+    /// The floating-point operations (those of `PARTS`) of `blocks` 2-1-2 block-epochs of 8
+    /// networks, with every dependency between operations removed: the kernel's sigmoid of
+    /// [`MIX_SIGMOIDS`] vectors, [`MIX_ARITHMETIC`] additions and multiplications over
+    /// [`MIX_CHAINS`] chains, and [`MIX_ROOTS`] square roots each followed by a division,
+    /// interleaved in 16 steps so that the core can overlap them all. Each sigmoid's
+    /// result, less one half, is its next argument: that subtraction is one of the
+    /// additions, timed with the sigmoids.
+    #[target_feature(enable = "avx2,fma")]
+    fn operation_mix<const PARTS: u8>(blocks: usize) -> f32 {
+        // The counts the steps below add up to: 16 steps of 58 additions and
+        // multiplications and 10 more; 14 steps with two square roots and one more.
+        const _: () = assert!(MIX_ARITHMETIC == MIX_SIGMOIDS * (1 + 4 * MIX_CHAINS + 9) + 10);
+        const _: () = assert!(MIX_ROOTS == 14 * 2 + 1 && MIX_SIGMOIDS == 16);
+        let (b, c) = (_mm256_set1_ps(1.000_000_1), _mm256_set1_ps(0.999_999_9));
+        let mut chains = [_mm256_set1_ps(1.5); MIX_CHAINS];
+        let mut logits: [__m256; MIX_SIGMOIDS] = std::array::from_fn(|s| _mm256_set1_ps(s as f32 / 40.0 - 0.2));
+        let mut moments = [_mm256_set1_ps(1.0); MIX_ROOTS];
+        for _ in 0..blocks {
+            let (with_roots, without) = logits.split_at_mut(14);
+            for (logit, roots) in with_roots.iter_mut().zip(moments.chunks_exact_mut(2)) {
+                mix_step::<PARTS, false>(logit, &mut chains, roots, b, c);
+            }
+            for logit in without {
+                mix_step::<PARTS, false>(logit, &mut chains, &mut [], b, c);
+            }
+            mix_step::<PARTS, true>(&mut _mm256_setzero_ps(), &mut chains, &mut moments[28..], b, c);
+        }
+        let all = chains.iter().chain(&logits).chain(&moments);
+        let sum = all.fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x));
+        let mut out = [0.0f32; 8];
+        // SAFETY: `out` is 8 floats, written unaligned.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
+        out[0]
+    }
+
+    /// One step of [`operation_mix`], of the parts in `PARTS`: a sigmoid and the subtraction
+    /// after it; 57 additions and multiplications (alternating on each chain); a square root
+    /// and a division for each of `roots`. The `LAST` step of a block has no sigmoid and 10
+    /// additions.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn mix_step<const PARTS: u8, const LAST: bool>(
+        logit: &mut __m256,
+        chains: &mut [__m256; MIX_CHAINS],
+        roots: &mut [__m256],
+        b: __m256,
+        c: __m256,
+    ) {
+        use aemc::engine::native::avx2_sigmoid;
+        if PARTS & SIGMOIDS != 0 && !LAST {
+            *logit = _mm256_sub_ps(avx2_sigmoid(*logit), _mm256_set1_ps(0.5));
+        }
+        if PARTS & ARITHMETIC != 0 {
+            if !LAST {
+                for _ in 0..2 {
+                    for x in chains.iter_mut() {
+                        *x = _mm256_mul_ps(_mm256_add_ps(*x, c), b);
+                    }
+                }
+            }
+            for x in &mut chains[..if LAST { 10 } else { 9 }] {
+                *x = _mm256_add_ps(*x, c);
+            }
+        }
+        if PARTS & ROOTS != 0 {
+            for m in roots {
+                *m = _mm256_div_ps(_mm256_sqrt_ps(*m), b);
+            }
+        }
+    }
+
     /// One chain of dependent additions: its time per addition is the add's latency.
     #[target_feature(enable = "avx2,fma")]
     fn dependent_adds(rounds: usize) -> f32 {
@@ -130,6 +235,7 @@ mod x86 {
     }
 
     pub fn bound(c: &mut Criterion) {
+        let since = SystemTime::now();
         if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
             println!("skipped: this CPU has no AVX2 and FMA");
             return;
@@ -164,6 +270,68 @@ mod x86 {
         group.throughput(Throughput::Elements(xs.len() as u64));
         group.bench_function("sigmoid lane", |b| b.iter(|| kernel_sigmoids(black_box(&xs), &mut out)));
         group.finish();
+        // Counted per network-epoch: a block-epoch is 8 of them.
+        let mut group = c.benchmark_group("operation-mix");
+        group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+        const BLOCKS: usize = 2_000;
+        group.throughput(Throughput::Elements((BLOCKS * LANES) as u64));
+        let mixes: [(&str, Timed); 7] = [
+            ("sigmoids", operation_mix::<SIGMOIDS>),
+            ("arithmetic", operation_mix::<ARITHMETIC>),
+            ("roots", operation_mix::<ROOTS>),
+            ("sigmoids+arithmetic", operation_mix::<{ SIGMOIDS | ARITHMETIC }>),
+            ("sigmoids+roots", operation_mix::<{ SIGMOIDS | ROOTS }>),
+            ("arithmetic+roots", operation_mix::<{ ARITHMETIC | ROOTS }>),
+            ("all", operation_mix::<{ SIGMOIDS | ARITHMETIC | ROOTS }>),
+        ];
+        for (name, run) in mixes {
+            // SAFETY: AVX2 and FMA were detected above.
+            group.bench_function(name, |b| b.iter(|| unsafe { run(black_box(BLOCKS)) }));
+        }
+        group.finish();
+        print_bound(since, mixes.map(|(name, _)| name));
+    }
+
+    /// Prints, as a Markdown table, the bound for a 2-1-2 network-epoch counted from this
+    /// run's instruction throughputs, and the operation mix's measured throughputs; nothing
+    /// where a benchmark it needs was not run.
+    fn print_bound(since: SystemTime, mixes: [&str; 7]) {
+        let measured = |id: &str| throughput(id, since);
+        let Some(clock) = measured("ymm-instructions/dependent add").map(|adds| adds * DEPENDENT_ADD_CYCLES) else {
+            return;
+        };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Seconds per network-epoch: one lane of each 8-lane instruction.
+        let per_lane = |id: &str, instructions: usize| Some(instructions as f64 / LANES as f64 / measured(id)?);
+        let sigmoids = measured("ymm-instructions/sigmoid lane").map(|lanes| MIX_SIGMOIDS as f64 / lanes);
+        let arithmetic = per_lane("ymm-instructions/add+mul", MIX_ARITHMETIC);
+        let roots = per_lane("ymm-instructions/sqrt+div", 2 * MIX_ROOTS);
+        let counted = [
+            (format!("{MIX_SIGMOIDS} sigmoids at `sigmoid lane`'s rate"), sigmoids),
+            (format!("{MIX_ARITHMETIC} add/mul at `add+mul`'s rate"), arithmetic),
+            (format!("{MIX_ROOTS} square roots and divisions at `sqrt+div`'s rate"), roots),
+            (
+                "**bound: sigmoids + add/mul, the divider beside them**".to_string(),
+                sigmoids.zip(arithmetic).map(|(s, a)| s + a),
+            ),
+        ];
+        let mixed = mixes.map(|name| {
+            (format!("operation mix: {name}"), measured(&format!("operation-mix/{name}")).map(|rate| 1.0 / rate))
+        });
+        let rows: Vec<(String, f64)> =
+            counted.into_iter().chain(mixed).filter_map(|(name, seconds)| Some((name, seconds?))).collect();
+        println!("\n2-1-2 network-epoch, clock {:.2} GHz (from `dependent add`):\n", clock / 1e9);
+        println!("| | cycles | one core | {cores} cores |");
+        println!("|---|---|---|---|");
+        for (name, seconds) in rows {
+            let rate = 1.0 / seconds;
+            println!(
+                "| {name} | {:.0} | {} | {} |",
+                seconds * clock,
+                per_second(rate),
+                per_second(rate * cores as f64)
+            );
+        }
     }
 }
 

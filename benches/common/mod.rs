@@ -7,6 +7,9 @@ use aemc::study::seed::RunRng;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
 
+mod estimates;
+use estimates::{per_second, throughput};
+
 /// `n` glorot-uniform networks of `widths`, from seed 1.
 pub fn networks(widths: Widths, n: usize) -> Vec<Vec<f32>> {
     let layout = ParamLayout::new(widths);
@@ -40,7 +43,7 @@ pub fn print_table(group: &str, rows: &[(Widths, usize)], engines: &[&str], sinc
     let cells: Vec<Vec<Option<f64>>> = rows
         .iter()
         .map(|(widths, population)| {
-            engines.iter().map(|engine| throughput(group, &format!("{engine}_{widths}"), *population, since)).collect()
+            engines.iter().map(|engine| throughput(&format!("{group}/{engine}_{widths}/{population}"), since)).collect()
         })
         .collect();
     if cells.iter().flatten().all(Option::is_none) {
@@ -57,34 +60,4 @@ pub fn print_table(group: &str, rows: &[(Widths, usize)], engines: &[&str], sinc
         };
         println!("| {widths} | {population} | {} | {ratio} |", shown.join(" | "));
     }
-}
-
-/// `x` per second with an SI prefix, as criterion prints throughputs.
-fn per_second(x: f64) -> String {
-    match x {
-        x if x >= 1e9 => format!("{:.2} G/s", x / 1e9),
-        x if x >= 1e6 => format!("{:.2} M/s", x / 1e6),
-        x => format!("{:.1} K/s", x / 1e3),
-    }
-}
-
-/// Elements per second of one benchmark by criterion's point estimate of its time (the
-/// slope of its linear sampling, as criterion reports it), if measured since `since`.
-fn throughput(group: &str, function: &str, population: usize, since: std::time::SystemTime) -> Option<f64> {
-    let home = std::env::var_os("CRITERION_HOME").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
-            .join("criterion")
-    });
-    let dir = home.join(group).join(function).join(population.to_string()).join("new");
-    let estimates = dir.join("estimates.json");
-    if std::fs::metadata(&estimates).and_then(|m| m.modified()).ok()? < since {
-        return None;
-    }
-    let read = |name: &str| -> Option<serde_json::Value> {
-        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).ok()?).ok()
-    };
-    let elements = read("benchmark.json")?["throughput"]["Elements"].as_f64()?;
-    let estimates = read("estimates.json")?;
-    let nanoseconds = estimates["slope"]["point_estimate"].as_f64().or(estimates["mean"]["point_estimate"].as_f64())?;
-    Some(elements / (nanoseconds * 1e-9))
 }

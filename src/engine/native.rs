@@ -349,6 +349,19 @@ pub fn kernel_sigmoids(z: &[f32], out: &mut [f32]) {
     each::<Portable>(z, out)
 }
 
+/// The kernel's sigmoid of 8 lanes in an AVX2 register, for benchmarks (`benches/bound.rs`
+/// times it among the kernel's other operations).
+///
+/// # Safety
+///
+/// Call it only where the CPU has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub fn avx2_sigmoid(z: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+    avx2::sigmoid_finish(avx2::sigmoid_start(z))
+}
+
 /// Two [`Lanes`] values advanced together: twice the networks per block, so that the
 /// out-of-order core has two independent dependency chains to overlap.
 #[derive(Clone, Copy)]
