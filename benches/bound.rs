@@ -18,9 +18,7 @@ mod estimates;
 mod x86 {
     use std::arch::x86_64::*;
     use std::hint::black_box;
-    use std::time::Duration;
-
-    use std::time::SystemTime;
+    use std::time::{Duration, SystemTime};
 
     use aemc::engine::native::{LANES, kernel_sigmoids};
     use criterion::{Criterion, Throughput};
@@ -98,11 +96,13 @@ mod x86 {
             }
         }
         // Every chain feeds the result, so none is dead code.
-        let sum = chains.iter().fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x));
-        let mut out = [0.0f32; 8];
-        // SAFETY: `out` is 8 floats, written unaligned.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
-        out[0]
+        first_lane_of_sum(&chains)
+    }
+
+    /// The first lane of the sum of `values`: a result that every value feeds.
+    #[target_feature(enable = "avx2,fma")]
+    fn first_lane_of_sum<'a>(values: impl IntoIterator<Item = &'a __m256>) -> f32 {
+        _mm256_cvtss_f32(values.into_iter().fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x)))
     }
 
     /// Four table entries chosen by the low bits of `x`'s 64-bit lanes.
@@ -179,12 +179,7 @@ mod x86 {
             }
             mix_step::<PARTS, true>(&mut _mm256_setzero_ps(), &mut chains, &mut moments[28..], b, c);
         }
-        let all = chains.iter().chain(&logits).chain(&moments);
-        let sum = all.fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x));
-        let mut out = [0.0f32; 8];
-        // SAFETY: `out` is 8 floats, written unaligned.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), sum) };
-        out[0]
+        first_lane_of_sum(chains.iter().chain(&logits).chain(&moments))
     }
 
     /// One step of [`operation_mix`], of the parts in `PARTS`: a sigmoid and the subtraction
