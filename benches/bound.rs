@@ -1,4 +1,4 @@
-//! The instruction throughputs behind README.md's cycle bound for the native kernel:
+//! The instruction throughputs behind docs/performance.md's cycle bound for the native kernel:
 //! `cargo bench --bench bound`. Each `ymm-instructions` benchmark advances 14 independent
 //! AVX2 registers (enough to hide every latency measured here) and counts one element per
 //! instruction, or per sigmoid lane; `dependent add` is a single chain, so its time per
@@ -21,6 +21,7 @@ mod x86 {
     use std::time::{Duration, SystemTime};
 
     use aemc::engine::native::{LANES, kernel_sigmoids};
+    use aemc::report::table::Table;
     use criterion::{Criterion, Throughput};
 
     use super::estimates::{per_second, throughput};
@@ -316,17 +317,18 @@ mod x86 {
         let rows: Vec<(String, f64)> =
             counted.into_iter().chain(mixed).filter_map(|(name, seconds)| Some((name, seconds?))).collect();
         println!("\n2-1-2 network-epoch, clock {:.2} GHz (from `dependent add`):\n", clock / 1e9);
-        println!("| | cycles | one core | {cores} cores |");
-        println!("|---|---|---|---|");
+        let cores_header = format!("{cores} cores");
+        let mut table = Table::new(&["", "cycles", "one core", &cores_header]);
         for (name, seconds) in rows {
             let rate = 1.0 / seconds;
-            println!(
-                "| {name} | {:.0} | {} | {} |",
-                seconds * clock,
+            table.push(vec![
+                name,
+                format!("{:.0}", seconds * clock),
                 per_second(rate),
-                per_second(rate * cores as f64)
-            );
+                per_second(rate * cores as f64),
+            ]);
         }
+        print!("{}", table.to_markdown());
     }
 }
 

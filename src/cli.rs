@@ -9,8 +9,9 @@ use crate::error::InputError;
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
-use crate::report::Format;
+use crate::report::predict::Format;
 use crate::study::StudySpec;
+use crate::study::execute::Invocation;
 use crate::study::run::RunOptions;
 use crate::study::state::Shard;
 
@@ -139,23 +140,6 @@ pub struct SweepArgs {
     /// Execution settings.
     #[command(flatten)]
     pub exec: ExecArgs,
-}
-
-/// A validated study with where and how to run it.
-#[derive(Debug)]
-pub struct Invocation {
-    /// The study.
-    pub spec: StudySpec,
-    /// Output directory.
-    pub out: PathBuf,
-    /// Threads and population size.
-    pub options: RunOptions,
-    /// Whether runs.csv carries every parameter.
-    pub weights: bool,
-    /// Which part of the runs to do.
-    pub shard: Shard,
-    /// Whether to discard another study's results in `out`.
-    pub restart: bool,
 }
 
 /// The output directory a study goes to without `--out`.

@@ -2,7 +2,8 @@
 //! pass, and property tests over arbitrary networks and binary images.
 #![allow(clippy::needless_range_loop)] // index loops mirror the image and pixel numbering
 
-use aemc::analysis::exact::{LayerOne, decoder_sign_kill};
+use aemc::analysis::exact::decoder_sign_kill;
+use aemc::analysis::laws::LayerOne;
 use aemc::analysis::output::OutputPartitionLaw;
 use aemc::analysis::{init_events, init_events_on, predicted_output_partition};
 use aemc::data::{IMAGE_COUNT, IMAGES, Image, PIXELS};
@@ -10,7 +11,7 @@ use aemc::engine::{BurnEngine, Engine, TrainSpec};
 use aemc::model::{Initializer, ParamLayout, Widths, evaluate, forward, sigmoid};
 use aemc::optim::Optimizer;
 use aemc::outcome::{PartitionType, Tolerances, classify_on};
-use aemc::study::seed::RunRng;
+use aemc::rng::RunRng;
 use proptest::prelude::*;
 use rayon::prelude::*;
 

@@ -89,3 +89,14 @@ fn diverging_networks_fail_alike_in_both_engines() {
         assert!(b.to_bits() == n.to_bits() || (b.is_nan() && n.is_nan()), "burn {b}, native {n}");
     }
 }
+
+/// CI's wgpu run sets `AEMC_REQUIRE_GPU=1`: then a missing adapter fails the GPU tests
+/// (tests/gpu.rs) instead of letting them pass unchecked; without it they skip.
+#[test]
+fn a_missing_adapter_fails_the_gpu_tests_when_a_gpu_is_required() {
+    let missing = || Err::<u8, _>("no Vulkan, Metal or DX12 adapter".to_string());
+    let required = std::panic::catch_unwind(|| common::found_or_skip(missing(), true));
+    assert!(required.is_err(), "a required GPU that is missing must fail the test");
+    assert_eq!(common::found_or_skip(missing(), false), None);
+    assert_eq!(common::found_or_skip(Ok(3), true), Some(3));
+}

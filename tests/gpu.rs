@@ -1,6 +1,7 @@
 //! The GPU engine (and burn on wgpu) against the native engine: `cargo test --release
-//! --features wgpu`. CI runs these on llvmpipe, Mesa's software Vulkan adapter; where no
-//! adapter exists at all each test says so and passes without checking anything.
+//! --features wgpu`. CI runs these on llvmpipe, Mesa's software Vulkan adapter, with
+//! `AEMC_REQUIRE_GPU=1`, so a missing adapter fails them; without that variable each test
+//! says why and skips.
 
 mod common;
 
@@ -8,27 +9,24 @@ use aemc::engine::gpu::GpuEngine;
 use aemc::engine::{BurnDevice, BurnEngine, Engine, EngineKind, NativeEngine, TrainSpec};
 use aemc::model::{Initializer, Widths};
 use aemc::optim::Optimizer;
-use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_difference, networks};
+use common::{
+    agreement_study, assert_class_frequencies_agree, class_counts, found_or_skip, gpu_required, max_difference,
+    networks,
+};
 
-/// The engine, or `None` after saying why the test checks nothing.
+/// The engine, or `None` after saying why the test is skipped (a failure where CI requires
+/// a GPU).
 fn gpu() -> Option<GpuEngine> {
-    match GpuEngine::new() {
-        Ok(engine) => {
-            eprintln!("gpu engine on {}", engine.adapter_name());
-            Some(engine)
-        }
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
+    let engine = found_or_skip(GpuEngine::new(), gpu_required())?;
+    eprintln!("gpu engine on {}", engine.adapter_name());
+    Some(engine)
 }
 
 /// 1000 random networks each of 2-1-2 and 5-2-5 from the same initial weights: every final
 /// weight within 1e-5 of the native engine's after 1 and 10 Keras Adam steps. Later the
 /// trajectories part: the kernel's f32 polynomial `exp` differs from the CPU engines' glibc
 /// algorithm by an ulp here and there, the shader compiler contracts multiply-adds into FMAs
-/// and reassociates sums (README: Engines), and near a stationary structure Adam divides
+/// and reassociates sums (docs/engines.md), and near a stationary structure Adam divides
 /// rounding noise by its own size. Measured on llvmpipe after 1000 steps: largest
 /// difference 0.092 (2-1-2; 228 of 1000 networks bit-identical) and 2.2 (5-2-5; 3).
 #[test]
@@ -97,10 +95,8 @@ fn gpu_class_frequencies_agree_with_native() {
 /// backends sum in different orders).
 #[test]
 fn burn_on_wgpu_matches_burn_on_flex() {
-    let Ok(engine) = EngineKind::Burn.engine(BurnDevice::Wgpu) else {
-        eprintln!("skipped: {}", GpuEngine::new().unwrap_err());
-        return;
-    };
+    let found = EngineKind::Burn.engine(BurnDevice::Wgpu).map_err(|e| e.to_string());
+    let Some(engine) = found_or_skip(found, gpu_required()) else { return };
     let widths = Widths::PAPER;
     let init = networks(widths, Initializer::GlorotUniform, 50, 3);
     let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 10 };

@@ -8,7 +8,7 @@ mod common;
 use common::{aemc, bin, one_line_error, study_file};
 use std::time::Duration;
 
-use aemc::study::seed::mix;
+use aemc::rng::mix;
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -36,39 +36,76 @@ fn assert_same_outputs(a: &Path, b: &Path) {
 const SMALL: &str =
     "name = \"small\"\nseed = 11\nruns = 50\nwidths = [\"2-1-2\", \"3-1-3\"]\nepochs = [300]\nlr = [0.01]\n";
 
+/// Rows of a runs.csv or runs.csv.partial, the header not counted.
+fn rows_in(dir: &Path) -> usize {
+    let path = [dir.join("runs.csv.partial"), dir.join("runs.csv")].into_iter().find(|p| p.exists()).unwrap();
+    std::fs::read_to_string(path).unwrap().lines().count() - 1
+}
+
+/// A study killed (SIGKILL, sent by the process itself through the test-only
+/// `AEMC_TEST_KILL_AFTER_WAVE`) right after its N-th synced wave, five times over with other
+/// thread counts and populations, then resumed to the end, writes exactly what an
+/// uninterrupted run writes. Each kill leaves exactly the synced waves' rows on disk.
 #[test]
-fn killed_five_times_and_resumed_equals_uninterrupted() {
+fn killed_after_exact_waves_and_resumed_equals_uninterrupted() {
     let dir = tempfile::tempdir().unwrap();
-    // About 5 s of work on two cores, in waves of 2·2·16 runs, so kills land mid-study.
+    // 2 configurations × 150 runs; waves of threads·population·2 runs that end at each
+    // configuration's end.
+    let study = study_file(
+        dir.path(),
+        "waves.toml",
+        "name = \"waves\"\nruns = 150\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [400]\nlr = [0.01]\n",
+    );
+    let reference = dir.path().join("reference");
+    ok(aemc(&["run", &study, "--out", reference.to_str().unwrap(), "--threads", "2"]));
+    let out = dir.path().join("resumed");
+    // (threads, population, waves before the kill): wave sizes 2·2·8 = 32, 1·2·5 = 10, 2·2·3 = 12
+    // runs, so the kills land mid-configuration, at a configuration's end and in the second one.
+    let kills = [("2", "8", 1u64), ("1", "5", 3), ("2", "3", 4), ("1", "5", 2), ("2", "8", 2)];
+    let mut expected_rows = 0usize;
+    for (threads, population, waves) in kills {
+        let o = bin()
+            .args(["run", &study, "--out", out.to_str().unwrap(), "--threads", threads, "--population", population])
+            .env("AEMC_TEST_KILL_AFTER_WAVE", waves.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), None, "not killed after wave {waves}: {}", String::from_utf8_lossy(&o.stderr));
+        // The waves this process ran: each as long as threads·population·2, cut at the end of a
+        // configuration (150 runs).
+        let wave = threads.parse::<usize>().unwrap() * population.parse::<usize>().unwrap() * 2;
+        for _ in 0..waves {
+            let left_in_config = 150 - expected_rows % 150;
+            expected_rows += wave.min(left_in_config);
+        }
+        assert_eq!(rows_in(&out), expected_rows, "after {waves} waves of {wave}");
+    }
+    assert!(expected_rows < 300, "the kills must leave work to resume");
+    ok(aemc(&["run", &study, "--out", out.to_str().unwrap(), "--threads", "2", "--population", "7"]));
+    assert_same_outputs(&reference, &out);
+}
+
+/// One real `kill -9` from outside at a pseudo-random moment (fixed seed), then a resume:
+/// wherever the kill lands, a torn last row included, the study ends as an uninterrupted one.
+#[test]
+fn killed_from_outside_and_resumed_equals_uninterrupted() {
+    let dir = tempfile::tempdir().unwrap();
     let study = study_file(
         dir.path(),
         "long.toml",
-        "name = \"long\"\nruns = 1500\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [8000]\npopulation = 16\n",
+        "name = \"long\"\nruns = 600\nwidths = [\"2-1-2\", \"5-2-5\"]\nepochs = [4000]\npopulation = 16\n",
     );
     let reference = dir.path().join("reference");
-    let started = std::time::Instant::now();
     ok(aemc(&["run", &study, "--out", reference.to_str().unwrap(), "--threads", "2"]));
-    let whole = started.elapsed();
     let out = dir.path().join("resumed");
-    let mut interrupted = 0;
-    for k in 0..5u64 {
-        // Fixed pseudo-random moments, each 4–16% of an uninterrupted run after its start,
-        // so that all five fall before the study completes.
-        let at = whole.mul_f64((40 + mix(k) % 120) as f64 / 1000.0);
-        let mut child = bin()
-            .args(["run", &study, "--out", out.to_str().unwrap(), "--threads", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(at.max(Duration::from_millis(20)));
-        if child.try_wait().unwrap().is_none() {
-            interrupted += 1;
-        }
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-    }
-    assert_eq!(interrupted, 5, "a kill came after the study had finished");
+    let mut child = bin()
+        .args(["run", &study, "--out", out.to_str().unwrap(), "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100 + mix(2026) % 900));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
     ok(aemc(&["run", &study, "--out", out.to_str().unwrap(), "--threads", "1", "--population", "7"]));
     assert_same_outputs(&reference, &out);
 }

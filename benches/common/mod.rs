@@ -3,7 +3,8 @@
 use aemc::engine::{Engine, TrainSpec};
 use aemc::model::{Initializer, ParamLayout, Widths};
 use aemc::optim::Optimizer;
-use aemc::study::seed::RunRng;
+use aemc::report::table::Table;
+use aemc::rng::RunRng;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
 
@@ -50,14 +51,15 @@ pub fn print_table(group: &str, rows: &[(Widths, usize)], engines: &[&str], sinc
         return;
     }
     let ratio = format!("{} / {}", engines[0], engines.get(1).unwrap_or(&engines[0]));
-    println!("\n| widths | P | {} | {ratio} |", engines.join(" | "));
-    println!("|---|---|{}---|", "---|".repeat(engines.len()));
+    let headers: Vec<&str> = ["widths", "P"].iter().chain(engines).chain([&ratio.as_str()]).copied().collect();
+    let mut table = Table::new(&headers);
     for ((widths, population), row) in rows.iter().zip(&cells) {
-        let shown: Vec<String> = row.iter().map(|t| t.map_or("–".into(), per_second)).collect();
         let ratio = match (row[0], row.get(1).copied().flatten()) {
             (Some(a), Some(b)) => format!("{:.1}×", a / b),
             _ => "–".into(),
         };
-        println!("| {widths} | {population} | {} | {ratio} |", shown.join(" | "));
+        let shown = row.iter().map(|t| t.map_or("–".into(), per_second));
+        table.push([widths.to_string(), population.to_string()].into_iter().chain(shown).chain([ratio]).collect());
     }
+    print!("\n{}", table.to_markdown());
 }

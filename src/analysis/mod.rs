@@ -4,6 +4,7 @@
 //! probabilities for each initialiser, with the output partition's in [`output`].
 
 pub mod exact;
+pub mod laws;
 pub mod output;
 
 use crate::data::{IMAGE_COUNT, IMAGES, Image};

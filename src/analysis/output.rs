@@ -32,7 +32,7 @@
 
 use rayon::prelude::*;
 
-use super::exact::{Law, LayerOne, Quadrature, layer_laws, one_block_partition};
+use super::laws::{Law, LayerOne, Quadrature, layer_laws, one_block_partition};
 use crate::model::{Initializer, Widths};
 use crate::outcome::PartitionType;
 
@@ -273,7 +273,7 @@ impl OutputPartitionLaw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::study::seed::RunRng;
+    use crate::rng::RunRng;
 
     /// For a fixed ρ the quadrature claims exactness: doubling the panels changes nothing, and
     /// a Monte Carlo of four points agrees within 5 standard errors (400000 draws, fixed seed).

@@ -16,8 +16,8 @@ use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Opt
 pub enum Product {
     /// Batched matmul (burn's gemm).
     Matmul,
-    /// Broadcast multiply `[P, 4, in, 1] · [P, 1, in, out]`, then sum over `in`: 1.1–1.5×
-    /// faster than matmul on Flex for these widths (`cargo bench`).
+    /// Broadcast multiply `[P, 4, in, 1] · [P, 1, in, out]`, then sum over `in`: the faster
+    /// of the two on Flex for these widths (`cargo bench --bench engines`).
     #[default]
     MultiplySum,
 }
@@ -130,10 +130,6 @@ fn update(
 }
 
 impl Engine for BurnEngine {
-    fn name(&self) -> &'static str {
-        "burn"
-    }
-
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         // burn runs a population on the calling thread; split it over the pool's threads.
         // A network's result does not depend on the population it is in.
@@ -188,7 +184,7 @@ mod tests {
     use super::*;
     use crate::model::{Initializer, Widths, evaluate};
     use crate::optim::adam_update;
-    use crate::study::seed::RunRng;
+    use crate::rng::RunRng;
 
     fn nets(widths: Widths, n: usize, seed: u64) -> Vec<Vec<f32>> {
         let layout = ParamLayout::new(widths);

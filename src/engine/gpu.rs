@@ -379,10 +379,6 @@ impl GpuEngine {
 }
 
 impl Engine for GpuEngine {
-    fn name(&self) -> &'static str {
-        "gpu"
-    }
-
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         assert!(GpuEngine::supports(spec.widths), "gpu engine: widths {} exceed {MAX_WIDTH}", spec.widths);
         let alphas = spec.adam_alphas();

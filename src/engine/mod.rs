@@ -130,9 +130,6 @@ impl TrainSpec {
 
 /// Something that trains populations of networks.
 pub trait Engine: Send + Sync {
-    /// The engine's name as used on the command line.
-    fn name(&self) -> &'static str;
-
     /// Trains each network from its initial parameters; returns the final parameters in the
     /// same order. A network's result must not depend on the others in the population.
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>>;

@@ -2,8 +2,8 @@
 //! one loop over a block of networks held as structure of arrays: every parameter is a
 //! vector of `LANES` values, one per network, so each arithmetic instruction advances
 //! `LANES` networks. The AVX2 copy advances two such vectors per value (16 networks a
-//! block), which gives the core two independent dependency chains to overlap: 1.15× faster
-//! than one for 2-1-2 and 5-2-5, while four were no faster for 2-1-2 and slower for 5-2-5.
+//! block), which gives the core two independent dependency chains to overlap
+//! (docs/performance.md says what each choice of the kernel's shape gains).
 //! A block runs all its epochs while its parameters sit in L1 cache; blocks are spread over
 //! the cores with rayon. Layer 4 and the sigmoid are software-pipelined across the 16
 //! (image, pixel) positions (see `train_block`).
@@ -48,11 +48,6 @@ impl NativeEngine {
     /// Whether the engine can train networks of these widths.
     pub fn supports(widths: Widths) -> bool {
         widths.h1 <= MAX_WIDTH && widths.h2 <= MAX_WIDTH && widths.h3 <= MAX_WIDTH
-    }
-
-    /// The instruction set the kernel runs with on this machine.
-    pub fn instruction_set() -> &'static str {
-        if avx2_available() { "avx2" } else { "portable" }
     }
 }
 
@@ -231,8 +226,7 @@ mod avx2 {
             let shifted = _mm256_fmadd_pd(inv, x, shift);
             // SAFETY: four f64 lanes reinterpreted as their bits.
             let k: [u64; 4] = unsafe { std::mem::transmute::<__m256d, [u64; 4]>(shifted) };
-            // Lane by lane: faster here than a gather or a table held in registers (README:
-            // Speed).
+            // Lane by lane, the cheapest table read for this kernel (docs/performance.md).
             let entries = _mm256_setr_epi64x(
                 TABLE[(k[0] % 32) as usize] as i64,
                 TABLE[(k[1] % 32) as usize] as i64,
@@ -483,8 +477,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
     let (one, inv_sixteen) = (L::splat(1.0), L::splat(INV_SIXTEEN));
     for t in 1..=spec.epochs {
         // Forward: x·W + b for each layer, as the burn engine does, a layer for all four
-        // images before the next, so that the core overlaps the images' independent chains
-        // (2-1-2 1.03× and 5-2-5 1.04× faster than image by image).
+        // images before the next, so that the core overlaps the images' independent chains.
         for (k, x) in IMAGES.iter().enumerate() {
             let pixels: [L; PIXELS] = std::array::from_fn(|p| L::splat(x[p]));
             for j in 0..h1 {
@@ -507,7 +500,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
         // positions, software-pipelined three deep: step i computes the logit of position
         // i + 2, starts the sigmoid of i + 1 and finishes i. One sigmoid's dependency chain
         // is longer than the out-of-order window covers; interleaving three positions' parts
-        // lets the core overlap them (2-1-2 1.2× faster than one position after another).
+        // lets the core overlap them.
         // The last two steps wrap around and compute parts that are never used.
         const POSITIONS: usize = IMAGE_COUNT * PIXELS;
         // (No closure for the logit: closures are not inlined into the AVX2 copy.)
@@ -546,8 +539,8 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
                 }
             }
         }
-        // Update (as `crate::optim::adam_update`), zeroing each gradient once used: cheaper
-        // than a separate pass (a `memset` call, 2.6% of the kernel's time).
+        // Update (as `crate::optim::adam_update`), zeroing each gradient once used rather than
+        // in a separate pass.
         match spec.optimizer {
             Optimizer::Sgd => {
                 let lr = L::splat(spec.lr);
@@ -649,10 +642,6 @@ fn train_with(spec: &TrainSpec, initial: &[Vec<f32>], kernel: Kernel) -> Vec<Vec
 }
 
 impl Engine for NativeEngine {
-    fn name(&self) -> &'static str {
-        "native"
-    }
-
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         train_with(spec, initial, kernel(spec.widths, avx2_available()))
     }

@@ -79,6 +79,11 @@ impl OutcomeClass {
         }
     }
 
+    /// The class named `name` (the inverse of [`OutcomeClass::name`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        OutcomeClass::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// The stationary structure named by an image partition type and whether further
     /// pixels are averaged beyond what the partition implies.
     fn of_structure(partition: PartitionType, extra_gray_pixels: bool) -> Self {
@@ -208,6 +213,34 @@ impl fmt::Display for Partition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text: Vec<String> = self.blocks().iter().map(|b| b.iter().map(|i| (i + 1).to_string()).collect()).collect();
         f.write_str(&text.join("|"))
+    }
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+    /// Reads the [`Display`](fmt::Display) form back: every image 1 to 4 exactly once.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("'{s}' is not a partition of images 1-4 such as 12|3|4");
+        let mut block_of = [usize::MAX; IMAGE_COUNT];
+        for (b, block) in s.split('|').enumerate() {
+            for c in block.chars() {
+                let image =
+                    c.to_digit(10).map(|d| d as usize).filter(|d| (1..=IMAGE_COUNT).contains(d)).ok_or_else(bad)?;
+                if block_of[image - 1] != usize::MAX {
+                    return Err(bad());
+                }
+                block_of[image - 1] = b;
+            }
+        }
+        if block_of.contains(&usize::MAX) {
+            return Err(bad());
+        }
+        let partition = Partition::from_relation(|i, j| block_of[i] == block_of[j]);
+        // Only the canonical form (blocks in order of first image, images ascending) reads back.
+        if partition.to_string() != s {
+            return Err(bad());
+        }
+        Ok(partition)
     }
 }
 

@@ -162,3 +162,22 @@ fn partition_display_and_permutation() {
     let q = p.permuted(&[1, 0, 2, 3]);
     assert_eq!(q.to_string(), "14|23");
 }
+
+#[test]
+fn partitions_read_back_from_their_text() {
+    for text in ["1|2|3|4", "12|3|4", "1|24|3", "13|24", "123|4", "1234", "14|2|3"] {
+        let p: Partition = text.parse().unwrap();
+        assert_eq!(p.to_string(), text);
+    }
+    for bad in ["", "1|2|3", "12|2|4", "21|3|4", "1|2|3|5", "3|4|12", "12||34", "x"] {
+        assert!(bad.parse::<Partition>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn classes_read_back_from_their_names() {
+    for class in OutcomeClass::ALL {
+        assert_eq!(OutcomeClass::from_name(class.name()), Some(class));
+    }
+    assert_eq!(OutcomeClass::from_name("grey-pair"), None);
+}

@@ -27,11 +27,6 @@ impl Proportion {
         let (ci_low, ci_high) = clopper_pearson(count, trials, CONFIDENCE);
         Proportion { count, trials, estimate: count as f64 / trials as f64, ci_low, ci_high }
     }
-
-    /// Whether `p` lies inside the interval.
-    pub fn covers(&self, p: f64) -> bool {
-        self.ci_low <= p && p <= self.ci_high
-    }
 }
 
 /// The exact (Clopper–Pearson) interval for a binomial proportion at the given confidence.
@@ -41,18 +36,6 @@ pub fn clopper_pearson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
     let low = if k == 0.0 { 0.0 } else { Beta::new(k, n - k + 1.0).expect("valid beta").inverse_cdf(alpha / 2.0) };
     let high = if k == n { 1.0 } else { Beta::new(k + 1.0, n - k).expect("valid beta").inverse_cdf(1.0 - alpha / 2.0) };
     (low, high)
-}
-
-/// The Wilson score interval for a binomial proportion at the given confidence.
-pub fn wilson(k: u64, n: u64, confidence: f64) -> (f64, f64) {
-    use statrs::distribution::Normal;
-    let z = Normal::new(0.0, 1.0).expect("normal").inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// Two-sided exact binomial test of H0: success probability = `p`, given `k` of `n`.
@@ -118,13 +101,5 @@ mod tests {
         assert!((binomial_test(5, 10, 0.5) - 1.0).abs() < 1e-12);
         // Far in the tail.
         assert!(binomial_test(500, 1000, 0.125) < 1e-100);
-    }
-
-    #[test]
-    fn wilson_contains_estimate() {
-        let (lo, hi) = wilson(30, 100, 0.95);
-        assert!(lo < 0.3 && 0.3 < hi);
-        // Wilson for 30/100: 0.2189, 0.3958.
-        assert!((lo - 0.2189).abs() < 1e-3 && (hi - 0.3958).abs() < 1e-3, "{lo} {hi}");
     }
 }

@@ -1,7 +1,11 @@
-//! Studies: the TOML study file, its expansion into configurations × runs, and the runner.
+//! Studies: the TOML study file, its expansion into configurations × runs, the runner, and
+//! the output directory it writes (runs.csv, state, resume, merge).
 
+pub mod execute;
+pub mod merge;
+pub mod output;
 pub mod run;
-pub mod seed;
+pub mod runs_csv;
 pub mod state;
 
 use std::path::Path;

@@ -4,12 +4,12 @@
 
 use rayon::prelude::*;
 
-use super::seed::{RunRng, run_seed};
 use super::{Configuration, StudySpec};
 use crate::analysis::{InitEvents, init_events};
 use crate::engine::Engine;
 use crate::model::{Evaluation, ParamLayout, evaluate};
 use crate::outcome::{Outcome, classify};
+use crate::rng::{RunRng, run_seed};
 
 /// One trained run: what runs.csv holds a row of.
 #[derive(Clone, Debug)]

@@ -8,8 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::StudySpec;
-use super::seed::fnv1a64;
 use crate::error::InputError;
+use crate::rng::fnv1a64;
 
 /// The file in an output directory that records its study and shard.
 pub const STATE_FILE: &str = "aemc-state.json";

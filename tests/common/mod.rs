@@ -7,9 +7,9 @@ use std::process::{Command, Output};
 use aemc::engine::Engine;
 use aemc::model::{Initializer, ParamLayout, Widths};
 use aemc::outcome::OutcomeClass;
+use aemc::rng::RunRng;
 use aemc::study::StudySpec;
 use aemc::study::run::{RunOptions, run_study};
-use aemc::study::seed::RunRng;
 
 /// The aemc binary, ready for arguments.
 pub fn bin() -> Command {
@@ -83,5 +83,24 @@ pub fn assert_class_frequencies_agree(
         let se = ((a * (1.0 - a) + b * (1.0 - b)) / n).sqrt();
         println!("{class}: {name_a} {a:.4}, {name_b} {b:.4}");
         assert!((a - b).abs() <= 5.0 * se + 1e-12, "{class}: {name_a} {a}, {name_b} {b}, se {se}");
+    }
+}
+
+/// Whether the GPU tests must run rather than skip: `AEMC_REQUIRE_GPU=1`, which CI sets for
+/// its wgpu run so that a missing adapter fails instead of passing unchecked.
+pub fn gpu_required() -> bool {
+    std::env::var("AEMC_REQUIRE_GPU").is_ok_and(|v| v == "1")
+}
+
+/// What a GPU test runs on, or `None` after saying why it is skipped; when `required`, a
+/// missing adapter is a test failure.
+pub fn found_or_skip<T>(found: Result<T, String>, required: bool) -> Option<T> {
+    match found {
+        Ok(t) => Some(t),
+        Err(why) if required => panic!("AEMC_REQUIRE_GPU=1 but no GPU adapter: {why}"),
+        Err(why) => {
+            eprintln!("skipped (set AEMC_REQUIRE_GPU=1 to fail instead): {why}");
+            None
+        }
     }
 }

@@ -1,0 +1,107 @@
+//! `summary.json`: the class table and the claim checks as JSON. Fields are declared in
+//! alphabetical order, which is the order they are written in.
+
+use serde::Serialize;
+
+use super::{Exporter, Report};
+use crate::study::Configuration;
+
+/// `summary.json`.
+pub struct SummaryJson;
+
+/// The whole file.
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    aemc_version: &'static str,
+    claims: Vec<ClaimRow<'a>>,
+    classes: Vec<ClassRow<'a>>,
+    study: &'a str,
+}
+
+/// A configuration.
+#[derive(Serialize)]
+struct ConfigJson {
+    epochs: u32,
+    init: &'static str,
+    lr: f64,
+    optimizer: &'static str,
+    widths: String,
+}
+
+impl From<&Configuration> for ConfigJson {
+    fn from(c: &Configuration) -> Self {
+        ConfigJson {
+            epochs: c.epochs,
+            init: c.init.name(),
+            lr: c.lr,
+            optimizer: c.optimizer.name(),
+            widths: c.widths.to_string(),
+        }
+    }
+}
+
+/// One (configuration, class) of the class table.
+#[derive(Serialize)]
+struct ClassRow<'a> {
+    ci_high: f64,
+    ci_low: f64,
+    class: &'a str,
+    configuration: ConfigJson,
+    count: u64,
+    frequency: f64,
+    runs: u64,
+}
+
+/// One paper figure checked.
+#[derive(Serialize)]
+struct ClaimRow<'a> {
+    ci_high: f64,
+    ci_low: f64,
+    class: &'a str,
+    configuration: ConfigJson,
+    frequency: f64,
+    p_value: f64,
+    paper: f64,
+    source: &'a str,
+    verdict: String,
+}
+
+impl Exporter for SummaryJson {
+    fn file_name(&self) -> &'static str {
+        "summary.json"
+    }
+
+    fn render(&self, report: &Report) -> anyhow::Result<String> {
+        let classes = report
+            .summary
+            .class_rows()
+            .map(|(c, class, p)| ClassRow {
+                ci_high: p.ci_high,
+                ci_low: p.ci_low,
+                class: class.name(),
+                configuration: c.into(),
+                count: p.count,
+                frequency: p.estimate,
+                runs: p.trials,
+            })
+            .collect();
+        let claims = report
+            .claims
+            .iter()
+            .map(|c| ClaimRow {
+                ci_high: c.measured.ci_high,
+                ci_low: c.measured.ci_low,
+                class: c.claim.class.name(),
+                configuration: (&c.config).into(),
+                frequency: c.measured.estimate,
+                p_value: c.p_value,
+                paper: c.claim.value,
+                source: c.claim.source,
+                verdict: c.verdict(),
+            })
+            .collect();
+        let file =
+            SummaryFile { aemc_version: env!("CARGO_PKG_VERSION"), claims, classes, study: &report.summary.study };
+        Ok(serde_json::to_string_pretty(&file)? + "\n")
+    }
+}

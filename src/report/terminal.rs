@@ -1,0 +1,69 @@
+//! The two tables a study prints, shared by the terminal and `summary.md`.
+
+use super::Report;
+use super::claims::CLAIM_ALPHA;
+use super::table::Table;
+use crate::study::runs_csv::{CONFIG_COLUMNS, config_cells};
+
+/// The per-configuration class table (classes with at least one run).
+pub fn class_table(report: &Report) -> Table {
+    let headers = [&CONFIG_COLUMNS[..], &["class", "count", "frequency", "95% CI"]].concat();
+    let mut t = Table::new(&headers);
+    for (config, class, p) in report.summary.class_rows().filter(|(_, _, p)| p.count > 0) {
+        let mut row = config_cells(config);
+        row.extend([
+            class.to_string(),
+            format!("{}/{}", p.count, p.trials),
+            format!("{:.4}", p.estimate),
+            format!("[{:.4}, {:.4}]", p.ci_low, p.ci_high),
+        ]);
+        t.push(row);
+    }
+    t
+}
+
+/// The paper's figures against the measurements.
+pub fn claims_table(report: &Report) -> Table {
+    let mut t = Table::new(&[
+        "widths",
+        "init",
+        "class",
+        "paper",
+        "exact init-time event",
+        "measured",
+        "95% CI",
+        "p",
+        "verdict",
+    ]);
+    for c in &report.claims {
+        let init = match (c.claim.init_event, c.exact_init) {
+            (Some(e), Some(p)) => format!("{e} {p:.4}"),
+            (Some(e), None) => format!("{e} —"),
+            (None, _) => "—".to_string(),
+        };
+        t.push(vec![
+            c.config.widths.to_string(),
+            c.config.init.to_string(),
+            c.claim.class.to_string(),
+            format!("{:.4} ({})", c.claim.value, c.claim.source),
+            init,
+            format!("{:.4}", c.measured.estimate),
+            format!("[{:.4}, {:.4}]", c.measured.ci_low, c.measured.ci_high),
+            format!("{:.2e}", c.p_value),
+            c.verdict(),
+        ]);
+    }
+    t
+}
+
+/// The terminal report.
+pub fn terminal(report: &Report) -> String {
+    let mut out = format!("Study {}: outcome classes\n\n{}", report.summary.study, class_table(report).to_text());
+    if !report.claims.is_empty() {
+        out += &format!(
+            "\nThe paper's figures (exact two-sided binomial tests, α = {CLAIM_ALPHA} each, Bonferroni over 5):\n\n{}",
+            claims_table(report).to_text()
+        );
+    }
+    out
+}
