@@ -1,16 +1,29 @@
-//! Network-epochs per second of the engines: `cargo bench`.
-//! Criterion reports throughput in elements/s, one element being one network trained for
-//! one epoch (full batch, Keras Adam).
+//! Network-epochs per second of the engines: `cargo bench --bench engines`. Criterion reports
+//! throughput in elements/s, one element being one network trained for one epoch (full
+//! batch, Keras Adam). Two groups, each ending with a Markdown table of this run's estimates:
+//!
+//! - `network-epochs`: the CPU engines from initial weights (epochs 1–200 for native,
+//!   1–10 for burn), at three population sizes;
+//! - `late-training`: the native kernel of every instruction set this CPU runs, for epochs
+//!   1–200 (`early`) and for epochs 19 801–20 000 (`late`), from the parameters and Adam
+//!   moments a one-off training of 19 800 epochs leaves. Studies train 20 000 epochs, so a
+//!   slowdown late in training (subnormal floats, for one) shows here.
 
 mod common;
 
 use std::time::Duration;
 
 use aemc::engine::burn::Product;
-use aemc::engine::{BurnEngine, Engine, NativeEngine};
+use aemc::engine::native::Isa;
+use aemc::engine::{BurnEngine, Engine, NativeEngine, TrainSpec, TrainState};
 use aemc::model::Widths;
-use common::{bench_engines, networks, print_table};
+use aemc::optim::Optimizer;
+use common::{bench_engines, bench_states, networks, print_table};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+/// Epochs a study trains, and the epochs each timed call of `late-training` trains.
+const STUDY_EPOCHS: u32 = 20_000;
+const TIMED_EPOCHS: u32 = 200;
 
 fn engines(c: &mut Criterion) {
     let since = std::time::SystemTime::now();
@@ -22,7 +35,7 @@ fn engines(c: &mut Criterion) {
         .flat_map(|widths| [1_000usize, 10_000, 100_000].map(|population| (widths, population)))
         .collect();
     let engines: [(&str, &dyn Engine, u32); 3] =
-        [("native", &NativeEngine, 200), ("burn", &burn, 10), ("burn-matmul", &burn_matmul, 10)];
+        [("native", &NativeEngine, TIMED_EPOCHS), ("burn", &burn, 10), ("burn-matmul", &burn_matmul, 10)];
     for &(widths, population) in &rows {
         bench_engines(&mut group, widths, &networks(widths, population), &engines);
     }
@@ -30,5 +43,36 @@ fn engines(c: &mut Criterion) {
     print_table("network-epochs", &rows, &engines.map(|(name, ..)| name), since);
 }
 
-criterion_group!(benches, engines);
+fn late_training(c: &mut Criterion) {
+    let since = std::time::SystemTime::now();
+    let mut group = c.benchmark_group("late-training");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    let population = 10_000;
+    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.available()).collect();
+    let mut columns = Vec::new();
+    for isa in &isas {
+        columns.extend([format!("{}-early", isa.name()), format!("{}-late", isa.name())]);
+    }
+    let rows: Vec<(Widths, usize)> =
+        [Widths::PAPER, Widths::new(5, 2, 5).unwrap()].into_iter().map(|w| (w, population)).collect();
+    for &(widths, population) in &rows {
+        let early = TrainState::new(&networks(widths, population));
+        let mut late = early.clone();
+        let trained_before =
+            TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: STUDY_EPOCHS - TIMED_EPOCHS };
+        NativeEngine.train_further(&trained_before, &mut late);
+        let states: Vec<(String, Isa, &TrainState)> = isas
+            .iter()
+            .flat_map(|&isa| {
+                [(format!("{}-early", isa.name()), isa, &early), (format!("{}-late", isa.name()), isa, &late)]
+            })
+            .collect();
+        bench_states(&mut group, widths, TIMED_EPOCHS, &states);
+    }
+    group.finish();
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    print_table("late-training", &rows, &columns, since);
+}
+
+criterion_group!(benches, engines, late_training);
 criterion_main!(benches);

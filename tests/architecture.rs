@@ -69,9 +69,9 @@ fn dependencies(modules: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet
         .iter()
         .map(|(name, code)| {
             let parent = name.rsplit_once("::").map_or("", |(p, _)| p);
-            let supers = paths_after(code, "super::").into_iter().map(|p| {
-                if parent.is_empty() { p } else { format!("{parent}::{p}") }
-            });
+            let supers = paths_after(code, "super::")
+                .into_iter()
+                .map(|p| if parent.is_empty() { p } else { format!("{parent}::{p}") });
             let deps = paths_after(code, "crate::")
                 .into_iter()
                 .chain(supers)

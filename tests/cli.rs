@@ -180,3 +180,35 @@ fn bad_input_is_refused_with_one_line() {
         assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "{argv:?} left files in {out:?}");
     }
 }
+
+/// `AEMC_ISA` forces the native kernel's instruction set: every kernel the CPU runs writes
+/// the same runs.csv; one it cannot run, or an unknown name, is one line and exit code 2
+/// before any file is written.
+#[test]
+fn aemc_isa_chooses_the_kernel_and_never_the_results() {
+    use aemc::engine::native::Isa;
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(dir.path(), "study.toml", TINY);
+    let run = |isa: &str| {
+        let out = dir.path().join(format!("out-{isa}"));
+        let o =
+            common::bin().args(["run", &study, "--out", out.to_str().unwrap()]).env("AEMC_ISA", isa).output().unwrap();
+        (o, out)
+    };
+    let (reference, reference_out) = run("portable");
+    assert!(reference.status.success(), "{}", String::from_utf8_lossy(&reference.stderr));
+    let runs = |out: &std::path::Path| std::fs::read(out.join("runs.csv")).unwrap();
+    for isa in [Isa::Avx512, Isa::Avx2] {
+        let (o, out) = run(isa.name());
+        if isa.available() {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(runs(&out), runs(&reference_out), "{}", isa.name());
+        } else {
+            one_line_error(&o, 2, "AEMC_ISA: this CPU cannot run");
+            assert!(!out.exists(), "a refused run wrote {out:?}");
+        }
+    }
+    let (bad, bad_out) = run("sse9");
+    one_line_error(&bad, 2, "AEMC_ISA: 'sse9' is not an instruction set");
+    assert!(!bad_out.exists());
+}

@@ -3,7 +3,8 @@
 
 mod common;
 
-use aemc::engine::{BurnDevice, BurnEngine, Engine, EngineKind, NativeEngine, TrainSpec};
+use aemc::engine::native::Isa;
+use aemc::engine::{BurnDevice, BurnEngine, Engine, EngineKind, NativeEngine, TrainSpec, TrainState};
 use aemc::model::{Initializer, Widths};
 use aemc::optim::Optimizer;
 use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_difference, networks};
@@ -14,9 +15,9 @@ use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_
 /// order, Flex's sigmoid and glibc's `expf`, autodiff's rounding of the loss gradient), so
 /// the two agree bit for bit; this prints the largest difference. 1000 steps is a strict
 /// test: near a stationary structure Adam divides gradients that are rounding noise by their
-/// own size, so a single different rounding grows to 0.07 (2-1-2) or 2.2 (5-2-5) within
-/// 1000 steps, as measured before the exp was matched. Where the platform's `expf` is
-/// another than the one the kernel reproduces, only 1 and 10 steps are checked.
+/// own size, so a single different rounding grows to order 0.1–1 within 1000 steps. Where
+/// the platform's `expf` is another than the one the kernel reproduces, only 1 and 10 steps
+/// are checked.
 #[test]
 fn native_matches_burn_step_by_step() {
     let bit_for_bit = aemc::engine::expf::reproduces_platform_expf();
@@ -60,17 +61,62 @@ fn native_matches_burn_for_sgd_and_other_widths() {
     }
 }
 
-/// The AVX2 and portable kernels give bit-identical results, and a network's result does
-/// not depend on the block it shares.
+/// Every kernel this CPU runs (AVX-512, AVX2, portable) gives bit-identical results, and a
+/// network's result does not depend on the block it shares. Kernels the CPU cannot run are
+/// named, not checked.
 #[test]
 fn native_is_deterministic_across_kernels_and_blocks() {
+    for widths in [Widths::PAPER, Widths::new(5, 2, 5).unwrap(), Widths::new(3, 2, 7).unwrap()] {
+        let init = networks(widths, Initializer::GlorotUniform, 37, 3);
+        let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 500 };
+        let all = NativeEngine.train(&spec, &init);
+        for isa in Isa::ALL {
+            if isa.available() {
+                assert_eq!(all, NativeEngine.train_with_isa(isa, &spec, &init), "{widths} {}", isa.name());
+            } else {
+                println!("not checked: this CPU cannot run the {} kernel", isa.name());
+            }
+        }
+        let shifted = NativeEngine.train(&spec, &init[5..]);
+        assert_eq!(&all[5..], &shifted[..]);
+    }
+}
+
+/// Training E₁ epochs, saving the state (parameters and Adam's moments) and training E₂ more
+/// is bit-identical to training E₁ + E₂ at once, in every kernel this CPU runs.
+#[test]
+fn training_further_from_a_saved_state_equals_training_at_once() {
     let widths = Widths::new(5, 2, 5).unwrap();
-    let init = networks(widths, Initializer::GlorotUniform, 37, 3);
-    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 500 };
-    let all = NativeEngine.train(&spec, &init);
-    assert_eq!(all, NativeEngine.train_portable(&spec, &init));
-    let shifted = NativeEngine.train(&spec, &init[5..]);
-    assert_eq!(&all[5..], &shifted[..]);
+    let init = networks(widths, Initializer::GlorotUniform, 40, 8);
+    let spec = |epochs| TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs };
+    for isa in Isa::ALL.into_iter().filter(|i| i.available()) {
+        let mut at_once = TrainState::new(&init);
+        NativeEngine.train_further_with(isa, &spec(700), &mut at_once);
+        let mut in_two = TrainState::new(&init);
+        NativeEngine.train_further_with(isa, &spec(300), &mut in_two);
+        NativeEngine.train_further_with(isa, &spec(400), &mut in_two);
+        assert_eq!(in_two, at_once, "{}", isa.name());
+        assert_eq!(at_once.epochs_done, 700);
+    }
+}
+
+/// Subnormal floats are flushed to zero on every thread that trains: after 20000 epochs (the
+/// paper's) no parameter or Adam moment of 256 2-1-2 networks is subnormal, and the burn
+/// engine, flushing too, stays bit-identical to the native one. The check is not vacuous:
+/// without flushing, about half of such networks end with subnormal first moments (Adam's m
+/// decays by 0.9 a step once a weight's gradient vanishes, through the subnormal range).
+#[test]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn twenty_thousand_epochs_leave_no_subnormal_parameter_or_moment() {
+    let subnormals = |values: &[Vec<f32>]| values.iter().flatten().filter(|x| x.is_subnormal()).count();
+    let init = networks(Widths::PAPER, Initializer::GlorotUniform, 256, 20);
+    let spec = TrainSpec { widths: Widths::PAPER, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 20_000 };
+    let mut state = TrainState::new(&init);
+    NativeEngine.train_further(&spec, &mut state);
+    assert_eq!((subnormals(&state.params), subnormals(&state.m), subnormals(&state.v)), (0, 0, 0));
+    let burn = BurnEngine::flex().train(&spec, &init[..16]);
+    assert_eq!(subnormals(&burn), 0);
+    assert_eq!(&burn[..], &state.params[..16], "burn and native stay bit-identical under flushing");
 }
 
 /// Networks that diverge (SGD with a learning rate far too large) end with the same

@@ -1,12 +1,13 @@
 //! What the engine benchmarks share: the networks they train and how one engine is timed.
 
-use aemc::engine::{Engine, TrainSpec};
+use aemc::engine::native::Isa;
+use aemc::engine::{Engine, NativeEngine, TrainSpec, TrainState};
 use aemc::model::{Initializer, ParamLayout, Widths};
 use aemc::optim::Optimizer;
 use aemc::report::table::Table;
 use aemc::rng::RunRng;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
+use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Throughput};
 
 mod estimates;
 use estimates::{per_second, throughput};
@@ -31,6 +32,29 @@ pub fn bench_engines(
         group.throughput(Throughput::Elements(init.len() as u64 * epochs as u64));
         group.bench_with_input(BenchmarkId::new(format!("{name}/{widths}"), init.len()), init, |b, init| {
             b.iter(|| engine.train(&spec, init))
+        });
+    }
+}
+
+/// Times each `(name, isa, state)` training `epochs` epochs further from `state` (a fresh
+/// copy each iteration, not timed) with Keras Adam at lr 1e-3; throughput is counted in
+/// network-epochs.
+pub fn bench_states(
+    group: &mut BenchmarkGroup<WallTime>,
+    widths: Widths,
+    epochs: u32,
+    states: &[(String, Isa, &TrainState)],
+) {
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
+    for (name, isa, state) in states {
+        let population = state.params.len();
+        group.throughput(Throughput::Elements(population as u64 * epochs as u64));
+        group.bench_function(BenchmarkId::new(format!("{name}/{widths}"), population), |b| {
+            b.iter_batched_ref(
+                || (*state).clone(),
+                |s| NativeEngine.train_further_with(*isa, &spec, s),
+                BatchSize::LargeInput,
+            )
         });
     }
 }

@@ -133,13 +133,15 @@ impl Engine for BurnEngine {
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         // burn runs a population on the calling thread; split it over the pool's threads.
         // A network's result does not depend on the population it is in.
-        let threads = rayon::current_num_threads();
-        if threads > 1 && initial.len() >= 2 * threads {
-            use rayon::prelude::*;
-            let size = initial.len().div_ceil(threads);
-            return initial.par_chunks(size).flat_map_iter(|chunk| self.train_population(spec, chunk)).collect();
-        }
-        self.train_population(spec, initial)
+        super::flush::flushing(|| {
+            let threads = rayon::current_num_threads();
+            if threads > 1 && initial.len() >= 2 * threads {
+                use rayon::prelude::*;
+                let size = initial.len().div_ceil(threads);
+                return initial.par_chunks(size).flat_map_iter(|chunk| self.train_population(spec, chunk)).collect();
+            }
+            self.train_population(spec, initial)
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod burn;
 pub mod expf;
+pub mod flush;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 pub mod native;
@@ -59,7 +60,9 @@ impl EngineKind {
     /// missing where this build or machine cannot provide it.
     pub fn engine(self, device: BurnDevice) -> Result<Box<dyn Engine>, InputError> {
         match (self, device) {
-            (EngineKind::Native, _) => Ok(Box::new(NativeEngine)),
+            (EngineKind::Native, _) => native::Isa::selected()
+                .map(|_| Box::new(NativeEngine) as Box<dyn Engine>)
+                .map_err(|e| InputError::field(native::ISA_VARIABLE, e)),
             (EngineKind::Burn, BurnDevice::Flex) => Ok(Box::new(BurnEngine::flex())),
             #[cfg(feature = "wgpu")]
             (EngineKind::Burn, BurnDevice::Wgpu) => gpu::wgpu_adapter()
@@ -121,10 +124,37 @@ impl TrainSpec {
     /// Adam's α for steps 1 to `epochs` (empty for SGD), computed once per population
     /// rather than once per step and block.
     pub fn adam_alphas(&self) -> Vec<f32> {
+        self.adam_alphas_after(0)
+    }
+
+    /// Adam's α for the `epochs` steps after the first `done` (empty for SGD).
+    pub fn adam_alphas_after(&self, done: u32) -> Vec<f32> {
         match self.optimizer {
-            Optimizer::Adam => (1..=self.epochs).map(|t| crate::optim::adam_alpha(self.lr, t)).collect(),
+            Optimizer::Adam => (done + 1..=done + self.epochs).map(|t| crate::optim::adam_alpha(self.lr, t)).collect(),
             Optimizer::Sgd => Vec::new(),
         }
+    }
+}
+
+/// A population's training state between epochs: each network's parameters and Adam's two
+/// moments (zero for SGD), and the epochs trained so far.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    /// Parameters per network, in [`crate::model::ParamLayout`] order.
+    pub params: Vec<Vec<f32>>,
+    /// Adam's first moments, laid out as `params`.
+    pub m: Vec<Vec<f32>>,
+    /// Adam's second moments, laid out as `params`.
+    pub v: Vec<Vec<f32>>,
+    /// Epochs trained so far (Adam's step count).
+    pub epochs_done: u32,
+}
+
+impl TrainState {
+    /// The state before training: the initial parameters, moments of zero.
+    pub fn new(initial: &[Vec<f32>]) -> Self {
+        let zeros: Vec<Vec<f32>> = initial.iter().map(|p| vec![0.0; p.len()]).collect();
+        TrainState { params: initial.to_vec(), m: zeros.clone(), v: zeros, epochs_done: 0 }
     }
 }
 

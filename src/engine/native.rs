@@ -2,18 +2,20 @@
 //! one loop over a block of networks held as structure of arrays: every parameter is a
 //! vector of `LANES` values, one per network, so each arithmetic instruction advances
 //! `LANES` networks. The AVX2 copy advances two such vectors per value (16 networks a
-//! block), which gives the core two independent dependency chains to overlap
-//! (docs/performance.md says what each choice of the kernel's shape gains).
+//! block), which gives the core two independent dependency chains to overlap; the AVX-512
+//! copy one 16-lane register per value (docs/performance.md says what each shape gains).
 //! A block runs all its epochs while its parameters sit in L1 cache; blocks are spread over
-//! the cores with rayon. Layer 4 and the sigmoid are software-pipelined across the 16
-//! (image, pixel) positions (see `train_block`).
+//! the cores with rayon, on threads that flush subnormals to zero ([`super::flush`]). Layer 4
+//! and the sigmoid are software-pipelined across the 16 (image, pixel) positions (see
+//! `train_block`).
 //!
 //! The kernel is written once, generic over the hidden widths: common widths get their own
 //! instantiation with constant loop bounds, every other width up to 16 the instantiation
-//! whose bounds are read at run time. It is compiled twice, for AVX2 and for the baseline
-//! instruction set, and the AVX2 copy is chosen at run time where the CPU has it (with
-//! FMA, which [`super::expf`] uses explicitly and nothing else uses implicitly: Rust does
-//! not contract), so both copies give bit-identical results on every x86-64 machine.
+//! whose bounds are read at run time. It is compiled three times, for AVX-512, for AVX2 and
+//! for the baseline instruction set ([`Isa`]); the widest the CPU runs is chosen at run time
+//! unless `AEMC_ISA` names another. FMA is used only where [`super::expf`] uses it
+//! explicitly (Rust does not contract), so every copy gives bit-identical results on every
+//! x86-64 machine.
 //!
 //! The kernel repeats the burn engine's arithmetic operation for operation, so that the two
 //! engines agree bit for bit: each sum in burn's order (from zero, inputs in index order,
@@ -25,7 +27,8 @@ use std::ops::{Add, Div, Mul, Sub};
 use rayon::prelude::*;
 
 use super::expf::sigmoid;
-use super::{Engine, TrainSpec};
+use super::flush::flushing;
+use super::{Engine, TrainSpec, TrainState};
 use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
 use crate::model::{LayerSlot, ParamLayout, Widths};
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer};
@@ -51,23 +54,89 @@ impl NativeEngine {
     }
 }
 
-fn avx2_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+/// The environment variable that forces the native kernel's instruction set.
+pub const ISA_VARIABLE: &str = "AEMC_ISA";
+
+/// The instruction sets the native kernel is compiled for; every one gives bit-identical
+/// results, so the choice changes speed only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// 16-lane AVX-512F registers, one per value (16 networks a block).
+    Avx512,
+    /// 8-lane AVX2 registers with FMA, two per value (16 networks a block).
+    Avx2,
+    /// The baseline instruction set, lane by lane (8 networks a block).
+    Portable,
+}
+
+impl Isa {
+    /// Every instruction set, widest first.
+    pub const ALL: [Isa; 3] = [Isa::Avx512, Isa::Avx2, Isa::Portable];
+
+    /// The name `AEMC_ISA` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// Whether this CPU runs it.
+    pub fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            match self {
+                Isa::Avx512 => avx2 && std::is_x86_feature_detected!("avx512f"),
+                Isa::Avx2 => avx2,
+                Isa::Portable => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Isa::Portable
+        }
+    }
+
+    /// The kernel used without `AEMC_ISA`: the widest this CPU runs (AVX-512 trains 1.3–1.7×
+    /// faster than AVX2 where both were measured, docs/performance.md).
+    pub fn default_for_cpu() -> Isa {
+        Isa::ALL.into_iter().find(|isa| isa.available()).unwrap_or(Isa::Portable)
+    }
+
+    /// The instruction set named `requested`, if this CPU runs it.
+    pub fn parse_for_cpu(requested: &str) -> Result<Isa, String> {
+        let isa = Isa::ALL.into_iter().find(|i| i.name() == requested).ok_or_else(|| {
+            format!("'{requested}' is not an instruction set of the native kernel; use avx512, avx2 or portable")
+        })?;
+        if !isa.available() {
+            let usable: Vec<&str> = Isa::ALL.iter().filter(|i| i.available()).map(|i| i.name()).collect();
+            return Err(format!("this CPU cannot run the {requested} kernel; use {} or unset it", usable.join(" or ")));
+        }
+        Ok(isa)
+    }
+
+    /// `AEMC_ISA`'s instruction set where it is set, else [`Isa::default_for_cpu`]; read once
+    /// per process.
+    pub fn selected() -> Result<Isa, String> {
+        static SELECTED: std::sync::OnceLock<Result<Isa, String>> = std::sync::OnceLock::new();
+        SELECTED
+            .get_or_init(|| match std::env::var(ISA_VARIABLE) {
+                Ok(requested) => Isa::parse_for_cpu(&requested),
+                Err(std::env::VarError::NotPresent) => Ok(Isa::default_for_cpu()),
+                Err(e) => Err(e.to_string()),
+            })
+            .clone()
     }
 }
 
 /// Arithmetic on one value of every network in a block. The kernel is written once against
 /// this trait: [`Portable`] computes lane by lane (the compiler vectorises what it can), and
-/// [`Avx2`] holds an AVX2 register and uses intrinsics, because left to itself the compiler
-/// vectorises the AVX2 copy in odd directions (across parameters or pixels, with transposes
-/// around them). Both do the same IEEE operations in the same order, so they agree bit for
-/// bit.
+/// [`Avx2`] and [`Avx512`] hold a register and use intrinsics, because left to itself the
+/// compiler vectorises the wide copies in odd directions (across parameters or pixels, with
+/// transposes around them). All do the same IEEE operations in the same order, so they agree
+/// bit for bit.
 trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> {
     /// How many `V` (8 networks each) one value holds.
     const VECTORS: usize;
@@ -319,6 +388,172 @@ impl Lanes for Avx2 {
     }
 }
 
+/// [`Lanes`] as an AVX-512 register (16 networks). Every operation is an `avx512f`
+/// target-feature function, inlined only into the AVX-512 kernel, the only place this type is
+/// used. The operations are [`Avx2`]'s, lane for lane, so the kernels agree bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx512(std::arch::x86_64::__m512);
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::V;
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn load(v: &[V]) -> __m512 {
+        let v: &[V; 2] = v.try_into().expect("two vectors");
+        // SAFETY: `v` is 16 contiguous floats, read unaligned.
+        unsafe { _mm512_loadu_ps(v.as_ptr().cast()) }
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn store(x: __m512, out: &mut [V]) {
+        let out: &mut [V; 2] = out.try_into().expect("two vectors");
+        // SAFETY: `out` is 16 contiguous floats, written unaligned.
+        unsafe { _mm512_storeu_ps(out.as_mut_ptr().cast(), x) }
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn splat(x: f32) -> __m512 {
+        _mm512_set1_ps(x)
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn add(a: __m512, b: __m512) -> __m512 {
+        _mm512_add_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn sub(a: __m512, b: __m512) -> __m512 {
+        _mm512_sub_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn mul(a: __m512, b: __m512) -> __m512 {
+        _mm512_mul_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn div(a: __m512, b: __m512) -> __m512 {
+        _mm512_div_ps(a, b)
+    }
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn sqrt(a: __m512) -> __m512 {
+        _mm512_sqrt_ps(a)
+    }
+
+    /// What the sigmoid's first part hands on: `z` and e^−|z|.
+    pub type SigmoidParts = (__m512, __m512);
+
+    /// As [`super::avx2::sigmoid_start`], 16 lanes at a time (eight in double precision).
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn sigmoid_start(z: __m512) -> SigmoidParts {
+        use super::super::expf::{C0, C1, C2, INV_LN2_N, SHIFT, TABLE};
+        let minus_zero = _mm512_castps_si512(_mm512_set1_ps(-0.0));
+        let negative = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(z), minus_zero));
+        let x = _mm512_max_ps(_mm512_set1_ps(-104.0), negative);
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[inline]
+        fn half(x: __m512d) -> __m256 {
+            let (inv, shift) = (_mm512_set1_pd(f64::from_bits(INV_LN2_N)), _mm512_set1_pd(f64::from_bits(SHIFT)));
+            let shifted = _mm512_fmadd_pd(inv, x, shift);
+            // SAFETY: eight f64 lanes reinterpreted as their bits.
+            let k: [u64; 8] = unsafe { std::mem::transmute::<__m512d, [u64; 8]>(shifted) };
+            let entry = |i: usize| TABLE[(k[i] % 32) as usize] as i64;
+            let entries =
+                _mm512_setr_epi64(entry(0), entry(1), entry(2), entry(3), entry(4), entry(5), entry(6), entry(7));
+            let k = _mm512_castpd_si512(shifted);
+            let r = _mm512_fmsub_pd(inv, x, _mm512_sub_pd(shifted, shift));
+            let scale = _mm512_castsi512_pd(_mm512_add_epi64(entries, _mm512_slli_epi64::<47>(k)));
+            let cubic = _mm512_fmadd_pd(_mm512_set1_pd(f64::from_bits(C0)), r, _mm512_set1_pd(f64::from_bits(C1)));
+            let linear = _mm512_fmadd_pd(_mm512_set1_pd(f64::from_bits(C2)), r, _mm512_set1_pd(1.0));
+            _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_fmadd_pd(cubic, _mm512_mul_pd(r, r), linear), scale))
+        }
+        let low = half(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
+        let high = half(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)))));
+        let joined = _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high));
+        (z, _mm512_castpd_ps(joined))
+    }
+
+    /// The sigmoid from [`sigmoid_start`]'s parts: 1/(1 + e) for z ≥ 0, e/(1 + e) below.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn sigmoid_finish((z, e): SigmoidParts) -> __m512 {
+        let one = _mm512_set1_ps(1.0);
+        let numerator = _mm512_mask_blend_ps(_mm512_cmp_ps_mask::<_CMP_GE_OQ>(z, _mm512_setzero_ps()), e, one);
+        _mm512_div_ps(numerator, _mm512_add_ps(one, e))
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[inline]
+    pub fn where_positive(a: __m512, z: __m512) -> __m512 {
+        // "Not less than or equal", unordered: true for z > 0 and for NaN; +0 elsewhere.
+        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_NLE_UQ>(z, _mm512_setzero_ps()), a)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+macro_rules! avx512_binary {
+    ($trait:ident, $method:ident) => {
+        impl $trait for Avx512 {
+            type Output = Avx512;
+            #[inline(always)]
+            fn $method(self, other: Avx512) -> Avx512 {
+                // SAFETY: `Avx512` values exist only in the AVX-512 kernel (see `Avx512`).
+                Avx512(unsafe { avx512::$method(self.0, other.0) })
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+avx512_binary!(Add, add);
+#[cfg(target_arch = "x86_64")]
+avx512_binary!(Sub, sub);
+#[cfg(target_arch = "x86_64")]
+avx512_binary!(Mul, mul);
+#[cfg(target_arch = "x86_64")]
+avx512_binary!(Div, div);
+
+// SAFETY (every method): `Avx512` values exist only in the AVX-512 kernel (see `Avx512`).
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx512 {
+    const VECTORS: usize = 2;
+    #[inline(always)]
+    fn load(v: &[V]) -> Self {
+        Avx512(unsafe { avx512::load(v) })
+    }
+    #[inline(always)]
+    fn store(self, out: &mut [V]) {
+        unsafe { avx512::store(self.0, out) }
+    }
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        Avx512(unsafe { avx512::splat(x) })
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Avx512(unsafe { avx512::sqrt(self.0) })
+    }
+    #[inline(always)]
+    fn where_positive(self, z: Self) -> Self {
+        Avx512(unsafe { avx512::where_positive(self.0, z.0) })
+    }
+    type SigmoidParts = avx512::SigmoidParts;
+    #[inline(always)]
+    fn sigmoid_start(self) -> avx512::SigmoidParts {
+        unsafe { avx512::sigmoid_start(self.0) }
+    }
+    #[inline(always)]
+    fn sigmoid_finish(parts: avx512::SigmoidParts) -> Self {
+        Avx512(unsafe { avx512::sigmoid_finish(parts) })
+    }
+}
+
 /// The kernel's sigmoid of each value of `z` into `out`, eight lanes at a time as the kernel
 /// computes it on this CPU (the AVX2 copy where the CPU has it): for benchmarks and tests.
 /// Values past the last multiple of 8 are left alone.
@@ -332,7 +567,7 @@ pub fn kernel_sigmoids(z: &[f32], out: &mut [f32]) {
         }
     }
     #[cfg(target_arch = "x86_64")]
-    if avx2_available() {
+    if Isa::Avx2.available() {
         #[target_feature(enable = "avx2,fma")]
         fn avx2(z: &[f32], out: &mut [f32]) {
             each::<Avx2>(z, out)
@@ -450,22 +685,24 @@ fn width(constant: usize, runtime: usize) -> usize {
     if constant == MAX_WIDTH { runtime } else { constant }
 }
 
-/// Trains one block of `L::VECTORS · LANES` networks for all epochs, from Adam moments of
-/// zero. `theta_out` holds `L::VECTORS` vectors per parameter, parameters in
-/// [`ParamLayout`] order; `alphas` is [`TrainSpec::adam_alphas`].
+/// Trains one block of `L::VECTORS · LANES` networks for `spec.epochs` epochs. `state` holds
+/// the parameters, then Adam's first moments, then its second moments, each as `L::VECTORS`
+/// vectors per parameter in [`ParamLayout`] order; `alphas` holds Adam's α of each epoch.
 #[inline(always)]
 fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
     spec: &TrainSpec,
     alphas: &[f32],
-    theta_out: &mut [V],
+    state: &mut [V],
 ) {
     let (h1, h2, h3) = (width(H1, spec.widths.h1), width(H2, spec.widths.h2), width(H3, spec.widths.h3));
     let layout = ParamLayout::new(Widths { h1, h2, h3 });
     let [l1, l2, l3, l4] = layout.layers;
     let len = layout.len;
-    let mut theta: Vec<L> = theta_out.chunks_exact(L::VECTORS).map(L::load).collect();
+    let load = |part: &[V]| -> Vec<L> { part.chunks_exact(L::VECTORS).map(L::load).collect() };
+    let third = state.len() / 3;
+    let (mut theta, mut m, mut v) = (load(&state[..third]), load(&state[third..2 * third]), load(&state[2 * third..]));
     let zero = L::splat(0.0);
-    let (mut m, mut v, mut grad) = (vec![zero; len], vec![zero; len], vec![zero; len]);
+    let mut grad = vec![zero; len];
     // Slices of the layout's (often constant) length let the compiler drop bounds checks.
     let (theta, m, v, grad) = (&mut theta[..len], &mut m[..len], &mut v[..len], &mut grad[..len]);
     let mut pre1 = [[zero; H1]; IMAGE_COUNT];
@@ -562,7 +799,7 @@ fn train_block<const H1: usize, const H2: usize, const H3: usize, L: Lanes>(
             }
         }
     }
-    for (out, lanes) in theta_out.chunks_exact_mut(L::VECTORS).zip(theta.iter()) {
+    for (out, lanes) in state.chunks_exact_mut(L::VECTORS).zip(theta.iter().chain(m.iter()).chain(v.iter())) {
         lanes.store(out);
     }
 }
@@ -578,6 +815,17 @@ fn train_block_avx2<const H1: usize, const H2: usize, const H3: usize>(
     train_block::<H1, H2, H3, Pair<Avx2>>(spec, alphas, theta)
 }
 
+/// The kernel for given widths, compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn train_block_avx512<const H1: usize, const H2: usize, const H3: usize>(
+    spec: &TrainSpec,
+    alphas: &[f32],
+    theta: &mut [V],
+) {
+    train_block::<H1, H2, H3, Avx512>(spec, alphas, theta)
+}
+
 /// The kernel for given widths, compiled for the baseline instruction set.
 fn train_block_portable<const H1: usize, const H2: usize, const H3: usize>(
     spec: &TrainSpec,
@@ -590,60 +838,100 @@ fn train_block_portable<const H1: usize, const H2: usize, const H3: usize>(
 /// A kernel instantiation and the networks per block it trains.
 type Kernel = (fn(&TrainSpec, &[f32], &mut [V]), usize);
 
-fn kernel_for<const H1: usize, const H2: usize, const H3: usize>(avx2: bool) -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: chosen only where the CPU reports AVX2.
-        return (|s, a, t| unsafe { train_block_avx2::<H1, H2, H3>(s, a, t) }, <Pair<Avx2> as Lanes>::VECTORS * LANES);
+fn kernel_for<const H1: usize, const H2: usize, const H3: usize>(isa: Isa) -> Kernel {
+    assert!(isa.available(), "this CPU cannot run the {} kernel", isa.name());
+    match isa {
+        // SAFETY: the CPU has AVX-512F, AVX2 and FMA (asserted above).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => {
+            (|s, a, t| unsafe { train_block_avx512::<H1, H2, H3>(s, a, t) }, <Avx512 as Lanes>::VECTORS * LANES)
+        }
+        // SAFETY: the CPU has AVX2 and FMA (asserted above).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            (|s, a, t| unsafe { train_block_avx2::<H1, H2, H3>(s, a, t) }, <Pair<Avx2> as Lanes>::VECTORS * LANES)
+        }
+        _ => (train_block_portable::<H1, H2, H3>, <Portable as Lanes>::VECTORS * LANES),
     }
-    let _ = avx2;
-    (train_block_portable::<H1, H2, H3>, <Portable as Lanes>::VECTORS * LANES)
 }
 
-/// The kernel instantiation for these widths on this CPU.
-fn kernel(widths: Widths, avx2: bool) -> Kernel {
+/// The kernel instantiation for these widths and instruction set.
+fn kernel(widths: Widths, isa: Isa) -> Kernel {
     match (widths.h1, widths.h2, widths.h3) {
-        (2, 1, 2) => kernel_for::<2, 1, 2>(avx2),
-        (3, 1, 3) => kernel_for::<3, 1, 3>(avx2),
-        (4, 1, 4) => kernel_for::<4, 1, 4>(avx2),
-        (5, 2, 5) => kernel_for::<5, 2, 5>(avx2),
-        _ => kernel_for::<MAX_WIDTH, MAX_WIDTH, MAX_WIDTH>(avx2),
+        (2, 1, 2) => kernel_for::<2, 1, 2>(isa),
+        (3, 1, 3) => kernel_for::<3, 1, 3>(isa),
+        (4, 1, 4) => kernel_for::<4, 1, 4>(isa),
+        (5, 2, 5) => kernel_for::<5, 2, 5>(isa),
+        _ => kernel_for::<MAX_WIDTH, MAX_WIDTH, MAX_WIDTH>(isa),
     }
 }
 
 impl NativeEngine {
-    /// Trains with the portable kernel even where AVX2 exists (for tests and benchmarks).
-    pub fn train_portable(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        train_with(spec, initial, kernel(spec.widths, false))
+    /// Trains a population `spec.epochs` epochs further from where `state` left it, Adam's
+    /// moments and step count included, with the kernel for `isa` (which the CPU must run):
+    /// training E₁ epochs and then E₂ more is bit-identical to training E₁ + E₂ at once.
+    pub fn train_further_with(&self, isa: Isa, spec: &TrainSpec, state: &mut TrainState) {
+        train_with(spec, state, kernel(spec.widths, isa));
+    }
+
+    /// [`NativeEngine::train_further_with`] the instruction set [`Isa::selected`] names.
+    ///
+    /// # Panics
+    ///
+    /// Where `AEMC_ISA` names no instruction set this CPU runs (the command line checks it
+    /// first and answers with one line).
+    pub fn train_further(&self, spec: &TrainSpec, state: &mut TrainState) {
+        let isa = Isa::selected().unwrap_or_else(|e| panic!("{ISA_VARIABLE}: {e}"));
+        self.train_further_with(isa, spec, state);
+    }
+
+    /// Trains from the initial parameters with the kernel for `isa` (for tests and benchmarks).
+    pub fn train_with_isa(&self, isa: Isa, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let mut state = TrainState::new(initial);
+        self.train_further_with(isa, spec, &mut state);
+        state.params
     }
 }
 
-fn train_with(spec: &TrainSpec, initial: &[Vec<f32>], kernel: Kernel) -> Vec<Vec<f32>> {
+fn train_with(spec: &TrainSpec, state: &mut TrainState, kernel: Kernel) {
     assert!(NativeEngine::supports(spec.widths), "native engine: widths {} exceed {MAX_WIDTH}", spec.widths);
     let len = ParamLayout::new(spec.widths).len;
-    let mut finals = vec![vec![0.0f32; len]; initial.len()];
-    let alphas = spec.adam_alphas();
+    let alphas = spec.adam_alphas_after(state.epochs_done);
     let (kernel, block) = kernel;
     let vectors = block / LANES;
-    finals.par_chunks_mut(block).zip(initial.par_chunks(block)).for_each(|(out, nets)| {
-        // Parameter k of network n is lane n % LANES of vector k·vectors + n / LANES.
-        // Lanes past the population's end train copies of its first network and are dropped.
-        let lane = |k: usize, h: usize, l: usize| nets.get(h * LANES + l).unwrap_or(&nets[0])[k];
-        let mut theta: Vec<V> =
-            (0..len * vectors).map(|i| std::array::from_fn(|l| lane(i / vectors, i % vectors, l))).collect();
-        kernel(spec, &alphas, &mut theta);
-        for (n, net) in out.iter_mut().enumerate() {
-            for (k, p) in net.iter_mut().enumerate() {
-                *p = theta[k * vectors + n / LANES][n % LANES];
+    let TrainState { params, m, v, epochs_done } = state;
+    flushing(|| {
+        let nets = params.par_chunks_mut(block).zip(m.par_chunks_mut(block)).zip(v.par_chunks_mut(block));
+        nets.for_each(|((params, m), v)| {
+            // Value k of network n is lane n % LANES of vector k·vectors + n / LANES; the
+            // parameters, then the moments. Lanes past the population's end train copies of its
+            // first network and are dropped.
+            let parts = [&*params, &*m, &*v];
+            let lane = |part: &[Vec<f32>], k: usize, h: usize, l: usize| part.get(h * LANES + l).unwrap_or(&part[0])[k];
+            let mut block_state: Vec<V> = parts
+                .iter()
+                .flat_map(|part| {
+                    (0..len * vectors).map(move |i| std::array::from_fn(|l| lane(part, i / vectors, i % vectors, l)))
+                })
+                .collect();
+            kernel(spec, &alphas, &mut block_state);
+            for (p, part) in [params, m, v].into_iter().enumerate() {
+                for (n, net) in part.iter_mut().enumerate() {
+                    for (k, x) in net.iter_mut().enumerate() {
+                        *x = block_state[p * len * vectors + k * vectors + n / LANES][n % LANES];
+                    }
+                }
             }
-        }
+        });
     });
-    finals
+    *epochs_done += spec.epochs;
 }
 
 impl Engine for NativeEngine {
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        train_with(spec, initial, kernel(spec.widths, avx2_available()))
+        let mut state = TrainState::new(initial);
+        self.train_further(spec, &mut state);
+        state.params
     }
 }
 

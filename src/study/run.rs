@@ -81,7 +81,7 @@ pub fn run_study<E>(
     skip: u64,
     mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.threads).build().expect("a thread pool");
+    let pool = crate::engine::flush::flushing_pool(options.threads);
     let population = options.population as u64;
     let wave = population * options.threads as u64 * 2;
     let per_config = runs.end - runs.start;
