@@ -14,6 +14,7 @@ pub mod summary;
 pub mod summary_csv;
 pub mod table;
 pub mod terminal;
+pub mod widths_markdown;
 
 pub use claims::{ClaimCheck, claim_checks};
 pub use summary::Summary;
@@ -46,6 +47,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(init_events_csv::InitEventsCsv),
         Box::new(markdown::SummaryMarkdown),
         Box::new(json::SummaryJson),
+        Box::new(widths_markdown::WidthsMarkdown),
     ]
 }
 
