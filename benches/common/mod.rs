@@ -79,7 +79,7 @@ pub fn print_table(group: &str, rows: &[(Widths, usize)], engines: &[&str], sinc
     let mut table = Table::new(&headers);
     for ((widths, population), row) in rows.iter().zip(&cells) {
         let ratio = match (row[0], row.get(1).copied().flatten()) {
-            (Some(a), Some(b)) => format!("{:.1}×", a / b),
+            (Some(a), Some(b)) => format!("{:.2}×", a / b),
             _ => "–".into(),
         };
         let shown = row.iter().map(|t| t.map_or("–".into(), per_second));
