@@ -13,6 +13,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod float;
+pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod outcome;

@@ -1,4 +1,5 @@
 //! What the engine benchmarks share: the networks they train and how one engine is timed.
+#![allow(dead_code)] // each benchmark uses its own subset
 
 use aemc::engine::native::Isa;
 use aemc::engine::{Engine, NativeEngine, TrainSpec, TrainState};

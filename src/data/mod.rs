@@ -1,4 +1,8 @@
-//! The data sets. For now the paper's four 2×2 images.
+//! The data sets: the paper's four 2×2 images, as constants for the fused 2×2 kernels, and
+//! [`Dataset`], images of any shape as one flat matrix, with the generated line images of
+//! section 1 ([`lines`]).
+
+pub mod lines;
 
 /// Number of pixels in one 2×2 image.
 pub const PIXELS: usize = 4;
@@ -12,6 +16,54 @@ pub type Image = [f32; PIXELS];
 /// Image numbers in outputs (`1`..`4`) refer to this order.
 pub const IMAGES: [Image; IMAGE_COUNT] =
     [[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0]];
+
+/// A data set as the pipeline hands it on: images of one shape in one flat f32 matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// Its name.
+    pub name: String,
+    /// Height and width of every image, in pixels.
+    pub shape: (usize, usize),
+    /// The images one after another, each row-major: `count × height·width` values in [0, 1].
+    pub images: Vec<f32>,
+    /// For line images ([`lines`]), each image's angle θ: white where x·cos θ + y·sin θ > 0.
+    pub angles: Option<Vec<f64>>,
+}
+
+impl Dataset {
+    /// The line images of `size` × `size` pixels at these angles.
+    pub fn of_lines(name: String, size: usize, angles: Vec<f64>) -> Self {
+        let images = angles.iter().flat_map(|&theta| lines::line_image(size, theta)).collect();
+        Dataset { name, shape: (size, size), images, angles: Some(angles) }
+    }
+
+    /// The paper's four 2×2 images ([`IMAGES`]), as the line images they are.
+    pub fn squares_2x2() -> Self {
+        use std::f64::consts::{FRAC_PI_2, PI};
+        Dataset::of_lines("squares-2x2".to_string(), 2, vec![3.0 * FRAC_PI_2, PI, FRAC_PI_2, 0.0])
+    }
+
+    /// Pixels per image.
+    pub fn pixels(&self) -> usize {
+        self.shape.0 * self.shape.1
+    }
+
+    /// Number of images.
+    pub fn count(&self) -> usize {
+        self.images.len() / self.pixels()
+    }
+
+    /// Image `k`, row-major.
+    pub fn image(&self, k: usize) -> &[f32] {
+        &self.images[k * self.pixels()..(k + 1) * self.pixels()]
+    }
+
+    /// For line images, the distance from the centre of pixel `p` of image `k` to its line.
+    pub fn distance_to_line(&self, k: usize, p: usize) -> Option<f64> {
+        let theta = self.angles.as_ref()?[k];
+        (self.shape.0 == self.shape.1).then(|| lines::distance_to_line(self.shape.0, theta, p))
+    }
+}
 
 /// Number of pixels in which two images differ.
 pub fn hamming(a: &Image, b: &Image) -> usize {
@@ -31,5 +83,14 @@ mod tests {
         assert_eq!(hamming(&IMAGES[0], &IMAGES[1]), 2);
         assert_eq!(hamming(&IMAGES[0], &IMAGES[2]), 4);
         assert_eq!(hamming(&IMAGES[1], &IMAGES[3]), 4);
+    }
+
+    #[test]
+    fn the_papers_images_are_line_images_of_size_two() {
+        let set = Dataset::squares_2x2();
+        assert_eq!(set.images, IMAGES.concat());
+        // Pixel centres (±0.5, ±0.5) lie 0.5 from either axis (to rounding of cos and sin).
+        let d = |k, p| set.distance_to_line(k, p).unwrap();
+        assert!((0..4).all(|k| (0..4).all(|p| (d(k, p) - 0.5).abs() < 1e-12)));
     }
 }

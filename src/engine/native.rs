@@ -233,17 +233,15 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    pub fn load(v: &V) -> __m256 {
-        // SAFETY: `v` is 8 floats, read unaligned.
-        unsafe { _mm256_loadu_ps(v.as_ptr()) }
+    pub fn load(v: &[V]) -> __m256 {
+        // SAFETY: `v[0]` is 8 floats, read unaligned.
+        unsafe { _mm256_loadu_ps(v[0].as_ptr()) }
     }
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    pub fn store(x: __m256) -> V {
-        let mut v = [0.0; 8];
-        // SAFETY: `v` is 8 floats, written unaligned.
-        unsafe { _mm256_storeu_ps(v.as_mut_ptr(), x) };
-        v
+    pub fn store(x: __m256, out: &mut [V]) {
+        // SAFETY: `out[0]` is 8 floats, written unaligned.
+        unsafe { _mm256_storeu_ps(out[0].as_mut_ptr(), x) }
     }
     #[target_feature(enable = "avx2,fma")]
     #[inline]
@@ -328,63 +326,6 @@ mod avx2 {
     pub fn where_positive(a: __m256, z: __m256) -> __m256 {
         // "Not less than or equal", unordered: true for z > 0 and for NaN.
         _mm256_and_ps(a, _mm256_cmp_ps::<_CMP_NLE_UQ>(z, _mm256_setzero_ps()))
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-macro_rules! avx2_binary {
-    ($trait:ident, $method:ident) => {
-        impl $trait for Avx2 {
-            type Output = Avx2;
-            #[inline(always)]
-            fn $method(self, other: Avx2) -> Avx2 {
-                // SAFETY: `Avx2` values exist only in the AVX2 kernel (see `Avx2`).
-                Avx2(unsafe { avx2::$method(self.0, other.0) })
-            }
-        }
-    };
-}
-#[cfg(target_arch = "x86_64")]
-avx2_binary!(Add, add);
-#[cfg(target_arch = "x86_64")]
-avx2_binary!(Sub, sub);
-#[cfg(target_arch = "x86_64")]
-avx2_binary!(Mul, mul);
-#[cfg(target_arch = "x86_64")]
-avx2_binary!(Div, div);
-
-// SAFETY (every method): `Avx2` values exist only in the AVX2 kernel (see `Avx2`).
-#[cfg(target_arch = "x86_64")]
-impl Lanes for Avx2 {
-    const VECTORS: usize = 1;
-    #[inline(always)]
-    fn load(v: &[V]) -> Self {
-        Avx2(unsafe { avx2::load(&v[0]) })
-    }
-    #[inline(always)]
-    fn store(self, out: &mut [V]) {
-        out[0] = unsafe { avx2::store(self.0) };
-    }
-    #[inline(always)]
-    fn splat(x: f32) -> Self {
-        Avx2(unsafe { avx2::splat(x) })
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        Avx2(unsafe { avx2::sqrt(self.0) })
-    }
-    #[inline(always)]
-    fn where_positive(self, z: Self) -> Self {
-        Avx2(unsafe { avx2::where_positive(self.0, z.0) })
-    }
-    type SigmoidParts = avx2::SigmoidParts;
-    #[inline(always)]
-    fn sigmoid_start(self) -> avx2::SigmoidParts {
-        unsafe { avx2::sigmoid_start(self.0) }
-    }
-    #[inline(always)]
-    fn sigmoid_finish(parts: avx2::SigmoidParts) -> Self {
-        Avx2(unsafe { avx2::sigmoid_finish(parts) })
     }
 }
 
@@ -497,62 +438,66 @@ mod avx512 {
     }
 }
 
+/// The [`Lanes`] impl, arithmetic operators included, of the register type `$ty`, whose
+/// operations are the functions of `$module`, with `$vectors` [`V`] per value.
 #[cfg(target_arch = "x86_64")]
-macro_rules! avx512_binary {
-    ($trait:ident, $method:ident) => {
-        impl $trait for Avx512 {
-            type Output = Avx512;
+macro_rules! register_lanes {
+    ($ty:ident, $module:ident, $vectors:expr) => {
+        register_lanes!(@binary $ty, $module, Add, add);
+        register_lanes!(@binary $ty, $module, Sub, sub);
+        register_lanes!(@binary $ty, $module, Mul, mul);
+        register_lanes!(@binary $ty, $module, Div, div);
+
+        // SAFETY (every method): values of `$ty` exist only in the kernel compiled for its
+        // instruction set, which runs only where the CPU has it (see `$ty`).
+        impl Lanes for $ty {
+            const VECTORS: usize = $vectors;
             #[inline(always)]
-            fn $method(self, other: Avx512) -> Avx512 {
-                // SAFETY: `Avx512` values exist only in the AVX-512 kernel (see `Avx512`).
-                Avx512(unsafe { avx512::$method(self.0, other.0) })
+            fn load(v: &[V]) -> Self {
+                $ty(unsafe { $module::load(v) })
+            }
+            #[inline(always)]
+            fn store(self, out: &mut [V]) {
+                unsafe { $module::store(self.0, out) }
+            }
+            #[inline(always)]
+            fn splat(x: f32) -> Self {
+                $ty(unsafe { $module::splat(x) })
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $ty(unsafe { $module::sqrt(self.0) })
+            }
+            #[inline(always)]
+            fn where_positive(self, z: Self) -> Self {
+                $ty(unsafe { $module::where_positive(self.0, z.0) })
+            }
+            type SigmoidParts = $module::SigmoidParts;
+            #[inline(always)]
+            fn sigmoid_start(self) -> $module::SigmoidParts {
+                unsafe { $module::sigmoid_start(self.0) }
+            }
+            #[inline(always)]
+            fn sigmoid_finish(parts: $module::SigmoidParts) -> Self {
+                $ty(unsafe { $module::sigmoid_finish(parts) })
+            }
+        }
+    };
+    (@binary $ty:ident, $module:ident, $trait:ident, $method:ident) => {
+        impl $trait for $ty {
+            type Output = $ty;
+            #[inline(always)]
+            fn $method(self, other: $ty) -> $ty {
+                // SAFETY: as for the `Lanes` methods below.
+                $ty(unsafe { $module::$method(self.0, other.0) })
             }
         }
     };
 }
 #[cfg(target_arch = "x86_64")]
-avx512_binary!(Add, add);
+register_lanes!(Avx2, avx2, 1);
 #[cfg(target_arch = "x86_64")]
-avx512_binary!(Sub, sub);
-#[cfg(target_arch = "x86_64")]
-avx512_binary!(Mul, mul);
-#[cfg(target_arch = "x86_64")]
-avx512_binary!(Div, div);
-
-// SAFETY (every method): `Avx512` values exist only in the AVX-512 kernel (see `Avx512`).
-#[cfg(target_arch = "x86_64")]
-impl Lanes for Avx512 {
-    const VECTORS: usize = 2;
-    #[inline(always)]
-    fn load(v: &[V]) -> Self {
-        Avx512(unsafe { avx512::load(v) })
-    }
-    #[inline(always)]
-    fn store(self, out: &mut [V]) {
-        unsafe { avx512::store(self.0, out) }
-    }
-    #[inline(always)]
-    fn splat(x: f32) -> Self {
-        Avx512(unsafe { avx512::splat(x) })
-    }
-    #[inline(always)]
-    fn sqrt(self) -> Self {
-        Avx512(unsafe { avx512::sqrt(self.0) })
-    }
-    #[inline(always)]
-    fn where_positive(self, z: Self) -> Self {
-        Avx512(unsafe { avx512::where_positive(self.0, z.0) })
-    }
-    type SigmoidParts = avx512::SigmoidParts;
-    #[inline(always)]
-    fn sigmoid_start(self) -> avx512::SigmoidParts {
-        unsafe { avx512::sigmoid_start(self.0) }
-    }
-    #[inline(always)]
-    fn sigmoid_finish(parts: avx512::SigmoidParts) -> Self {
-        Avx512(unsafe { avx512::sigmoid_finish(parts) })
-    }
-}
+register_lanes!(Avx512, avx512, 2);
 
 /// The kernel's sigmoid of each value of `z` into `out`, eight lanes at a time as the kernel
 /// computes it on this CPU (the AVX2 copy where the CPU has it): for benchmarks and tests.
