@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use aemc::analysis::exact::predictions;
+use aemc::analysis::exact::{predictions, predictions_with};
 use aemc::cli::{Cli, Command};
 use aemc::error::InputError;
 use aemc::report::terminal::terminal;
@@ -59,7 +59,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             (args.out, summary)
         }
         Command::Predict(args) => {
-            print!("{}", predict::render(&predictions(args.widths, args.init), args.format)?);
+            let predictions = predictions_with(args.widths, args.init, args.samples, args.seed);
+            print!("{}", predict::render(&predictions, args.format)?);
             return Ok(());
         }
     };

@@ -113,6 +113,9 @@ fn bad_input_is_refused_with_one_line() {
     #[allow(unused_mut)] // the cases of a build without the wgpu feature are added below
     let mut cases: Vec<(Vec<String>, &str)> = vec![
         (sweep(&["--init", "xavier"]), "glorot-uniform"),
+        (vec!["predict".into(), "--init".into(), "xavier".into()], "rai"),
+        (vec!["predict".into(), "--samples".into(), "0".into()], "--samples"),
+        (vec!["predict".into(), "--samples".into(), "many".into()], "--samples"),
         (sweep(&["--device", "wgpu"]), "device: applies to engine = \"burn\" only"),
         (sweep(&["--engine", "cuda"]), "native"),
         (sweep(&["--optimizer", "rmsprop"]), "adam"),

@@ -81,10 +81,12 @@ impl Law {
     }
 }
 
-/// The laws of a weight and (if random) bias of a layer with this fan-in and fan-out.
-pub fn layer_laws(init: Initializer, fan_in: usize, fan_out: usize) -> (Law, Option<Law>) {
+/// The laws of a weight and (if random) bias of a layer with this fan-in and fan-out, where
+/// the initialiser draws them independently (`None` for RAI, whose replaced parameter makes
+/// each unit's parameters dependent).
+pub fn layer_laws(init: Initializer, fan_in: usize, fan_out: usize) -> Option<(Law, Option<Law>)> {
     let (fan_in, fan_out) = (fan_in as f64, fan_out as f64);
-    match init {
+    Some(match init {
         Initializer::GlorotUniform => (Law::Uniform { limit: (6.0 / (fan_in + fan_out)).sqrt() }, None),
         Initializer::HeUniform => (Law::Uniform { limit: (6.0 / fan_in).sqrt() }, None),
         Initializer::LecunNormal => {
@@ -94,12 +96,8 @@ pub fn layer_laws(init: Initializer, fan_in: usize, fan_out: usize) -> (Law, Opt
             let l = Law::Uniform { limit: 1.0 / fan_in.sqrt() };
             (l, Some(l))
         }
-    }
-}
-
-/// The laws of a layer-1 weight and (if random) bias under an initialiser.
-pub fn layer1_laws(init: Initializer, h1: usize) -> (Law, Option<Law>) {
-    layer_laws(init, 4, h1)
+        Initializer::Rai => return None,
+    })
 }
 
 /// Gauss–Legendre nodes and weights on [−1, 1] (Newton on the Legendre recurrence).
@@ -216,8 +214,8 @@ fn pair_pattern(law: &Law, ta: f64, tb: f64) -> [f64; 4] {
 
 /// The distribution of one layer-1 unit's dead set (bit k = image k+1 dead), with the
 /// estimated quadrature error (largest change over all 16 cells when the panels double).
-pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f64) {
-    let (w, bias) = layer1_laws(init, h1);
+pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> Option<([f64; 16], f64)> {
+    let (w, bias) = layer_laws(init, 4, h1)?;
     let compute = |q: &Quadrature| -> [f64; 16] {
         let (lo, hi) = w.support();
         let given = |b: f64| -> [f64; 16] {
@@ -252,7 +250,7 @@ pub fn unit_dead_set_distribution(init: Initializer, h1: usize) -> ([f64; 16], f
             }
         }
     };
-    Quadrature::new(10, 2).with_error(compute)
+    Some(Quadrature::new(10, 2).with_error(compute))
 }
 
 /// Exact layer-1 quantities of a network with `h1` units under an initialiser.
@@ -267,9 +265,9 @@ pub struct LayerOne {
 }
 
 impl LayerOne {
-    /// Computes the layer-1 distributions.
-    pub fn new(init: Initializer, h1: usize) -> Self {
-        let (unit_dead, error) = unit_dead_set_distribution(init, h1);
+    /// Computes the layer-1 distributions, where the initialiser's laws allow (not for RAI).
+    pub fn new(init: Initializer, h1: usize) -> Option<Self> {
+        let (unit_dead, error) = unit_dead_set_distribution(init, h1)?;
         let superset = |t: usize| (0..16).filter(|s| s & t == t).map(|s| unit_dead[s]).sum::<f64>();
         let all_superset: Vec<f64> = (0..16).map(|t| superset(t).powi(h1 as i32)).collect();
         let all_dead = std::array::from_fn(|s| {
@@ -280,7 +278,7 @@ impl LayerOne {
                 .max(0.0)
         });
         // Raising to h1 multiplies the error by at most h1; inclusion–exclusion sums 16 terms.
-        LayerOne { unit_dead, all_dead, error: error * h1 as f64 * 16.0 + 1e-12 }
+        Some(LayerOne { unit_dead, all_dead, error: error * h1 as f64 * 16.0 + 1e-12 })
     }
 
     /// P(|I| = n), n = 0..=4.

@@ -1,10 +1,12 @@
 //! The dead-ReLU theory: what a network's initial weights already decide.
 //!
-//! [`init_events`] reads the events off one network at init; [`exact`] computes their exact
-//! probabilities for each initialiser, with the output partition's in [`output`].
+//! [`init_events`] reads the events off one network at init; [`exact`] gives their
+//! probabilities for each initialiser: exact from the laws in [`laws`] and [`output`] where
+//! they exist, else estimated by [`monte_carlo`] over drawn networks.
 
 pub mod exact;
 pub mod laws;
+pub mod monte_carlo;
 pub mod output;
 
 use crate::data::{IMAGE_COUNT, IMAGES, Image};

@@ -223,11 +223,13 @@ pub struct OutputPartitionLaw {
 impl OutputPartitionLaw {
     /// Why aemc does not compute the law for these widths and initialiser, if it does not.
     pub fn unsupported(widths: Widths, init: Initializer) -> Option<&'static str> {
-        if init.random_biases() {
+        if layer_laws(init, 4, widths.h1).is_none() {
+            Some("RAI's parameters are not independent (one per unit is replaced by a positive draw)")
+        } else if init.random_biases() {
             Some("with random biases the dead sets and the bottleneck's sign depend on the biases too")
         } else if widths.h2 != 1 || widths.h1 > 2 {
             Some("aemc integrates the output partition for one bottleneck unit and one or two layer-1 units only")
-        } else if !matches!(layer_laws(init, 4, widths.h1).0, Law::Uniform { .. }) {
+        } else if !matches!(layer_laws(init, 4, widths.h1), Some((Law::Uniform { .. }, _))) {
             // The quadrature is exact only for piecewise-polynomial integrands; with truncated
             // normals and 4 points per piece, doubling the panels moves the result by 4e-5 (45 s
             // on two cores), and 8 points would take minutes.
@@ -252,8 +254,8 @@ impl OutputPartitionLaw {
             let nonpositive: [f64; 5] = if widths.h1 == 1 {
                 std::array::from_fn(|n| 0.5 * all(n) + 0.5 * dead_everywhere[n])
             } else {
-                let w1 = layer_laws(init, 4, widths.h1).0;
-                let w2 = layer_laws(init, widths.h1, 1).0;
+                let w1 = layer_laws(init, 4, widths.h1).expect("supported").0;
+                let w2 = layer_laws(init, widths.h1, 1).expect("supported").0;
                 let outside = outside_block_sizes(expected_dominance(q, w1, w2));
                 std::array::from_fn(|n| 0.25 * all(n) + 0.25 * dead_everywhere[n] + 0.5 * outside[4 - n])
             };

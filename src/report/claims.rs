@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::summary::Summary;
-use crate::analysis::exact::{Prediction, paper_pair_collapsed};
+use crate::analysis::exact::{Method, Prediction, paper_pair_collapsed};
 use crate::model::{Initializer, Widths};
 use crate::outcome::OutcomeClass;
 use crate::stats::{Proportion, binomial_test};
@@ -72,8 +72,9 @@ pub struct ClaimCheck {
     pub measured: Proportion,
     /// Two-sided exact binomial test of the paper's figure.
     pub p_value: f64,
-    /// The exact init-time probability of the claim's event, where aemc computes it.
-    pub exact_init: Option<f64>,
+    /// The init-time probability of the claim's event and how it was obtained, for claims
+    /// about an event.
+    pub init_probability: Option<(f64, Method)>,
 }
 
 impl ClaimCheck {
@@ -90,7 +91,7 @@ impl ClaimCheck {
 }
 
 /// The paper's figures checked for every [`checked`] configuration with runs; `exact` gives
-/// the init-time predictions of a configuration's widths and initialiser.
+/// the init-time probabilities of a configuration's widths and initialiser.
 pub fn claim_checks(summary: &Summary, exact: impl Fn(Widths, Initializer) -> Vec<Prediction>) -> Vec<ClaimCheck> {
     summary
         .configs
@@ -100,13 +101,16 @@ pub fn claim_checks(summary: &Summary, exact: impl Fn(Widths, Initializer) -> Ve
             let exact = exact(c.config.widths, c.config.init);
             paper_claims().into_iter().map(move |claim| {
                 let measured = c.proportion(claim.class);
-                let exact_init = claim.init_event.and_then(|e| exact.iter().find(|p| p.event == e)?.exact);
+                let init_probability = claim
+                    .init_event
+                    .and_then(|e| exact.iter().find(|p| p.event == e))
+                    .map(|p| (p.probability, p.method));
                 ClaimCheck {
                     config: c.config.clone(),
                     claim,
                     measured,
                     p_value: binomial_test(measured.count, measured.trials, claim.value),
-                    exact_init,
+                    init_probability,
                 }
             })
         })

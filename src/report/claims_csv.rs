@@ -16,7 +16,8 @@ impl Exporter for ClaimsCsv {
             "paper",
             "source",
             "init_event",
-            "exact_init",
+            "init_probability",
+            "init_method",
             "count",
             "runs",
             "frequency",
@@ -35,7 +36,8 @@ impl Exporter for ClaimsCsv {
                         num(c.claim.value),
                         c.claim.source.to_string(),
                         c.claim.init_event.unwrap_or("").to_string(),
-                        c.exact_init.map_or(String::new(), num),
+                        c.init_probability.map_or(String::new(), |(p, _)| num(p)),
+                        c.init_probability.map_or(String::new(), |(_, m)| m.name().to_string()),
                         c.measured.count.to_string(),
                         c.measured.trials.to_string(),
                         num(c.measured.estimate),
@@ -67,11 +69,11 @@ mod tests {
             claim: paper_claims()[0],
             measured: Proportion::new(1, 10),
             p_value,
-            exact_init: None,
+            init_probability: None,
         };
         let report = Report { summary, claims: vec![check(3.2331298167459415e-233), check(0.0), check(0.5)] };
         let csv = ClaimsCsv.render(&report).unwrap();
-        let p_values: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(15).unwrap()).collect();
+        let p_values: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(16).unwrap()).collect();
         assert_eq!(p_values, ["3.2331298167459415e-233", "0", "0.5"]);
     }
 }

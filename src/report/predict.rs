@@ -1,4 +1,5 @@
-//! `aemc predict`'s output: the init-time events' probabilities as a table, CSV or JSON.
+//! `aemc predict`'s output: the init-time events' probabilities as a table, CSV or JSON,
+//! each marked exact or Monte Carlo.
 
 use super::table::Table;
 use super::{csv_string, num};
@@ -9,7 +10,7 @@ use crate::analysis::exact::Prediction;
 pub enum Format {
     /// Aligned text.
     Table,
-    /// CSV with columns event,paper,exact,error,note.
+    /// CSV with columns event,paper,probability,method,error,ci_low,ci_high,note.
     Csv,
     /// JSON.
     Json,
@@ -21,17 +22,38 @@ pub fn render(preds: &[Prediction], format: Format) -> anyhow::Result<String> {
         Format::Csv => {
             let opt = |x: Option<f64>| x.map_or(String::new(), num);
             csv_string(
-                &["event", "paper", "exact", "error", "note"],
-                preds.iter().map(|p| vec![p.event.clone(), opt(p.paper), opt(p.exact), opt(p.error), p.note.clone()]),
+                &["event", "paper", "probability", "method", "error", "ci_low", "ci_high", "note"],
+                preds.iter().map(|p| {
+                    vec![
+                        p.event.clone(),
+                        opt(p.paper),
+                        num(p.probability),
+                        p.method.name().to_string(),
+                        opt(p.error),
+                        opt(p.ci.map(|c| c.0)),
+                        opt(p.ci.map(|c| c.1)),
+                        p.note.clone(),
+                    ]
+                }),
             )?
         }
         Format::Json => serde_json::to_string_pretty(preds)? + "\n",
         Format::Table => {
-            let mut t = Table::new(&["event", "paper", "exact", "error ≤"]);
-            let fixed = |x: Option<f64>| x.map_or("—".to_string(), |v| format!("{v:.6}"));
+            let mut t = Table::new(&["event", "paper", "probability", "method", "error ≤ or 95% CI"]);
             for p in preds {
-                let error = p.error.map_or("—".to_string(), |e| format!("{e:.0e}"));
-                t.push(vec![p.event.clone(), fixed(p.paper), fixed(p.exact), error]);
+                let precision = match (p.error, p.ci) {
+                    (Some(e), _) => format!("{e:.0e}"),
+                    (None, Some((lo, hi))) => format!("[{lo:.6}, {hi:.6}]"),
+                    (None, None) => "—".to_string(),
+                };
+                let paper = p.paper.map_or("—".to_string(), |v| format!("{v:.6}"));
+                t.push(vec![
+                    p.event.clone(),
+                    paper,
+                    format!("{:.6}", p.probability),
+                    p.method.name().to_string(),
+                    precision,
+                ]);
             }
             let notes: Vec<String> = preds.iter().map(|p| format!("  {}: {}", p.event, p.note)).collect();
             format!("{}\nNotes:\n{}\n", t.to_text(), notes.join("\n"))

@@ -3,6 +3,7 @@
 use super::Report;
 use super::claims::CLAIM_ALPHA;
 use super::table::Table;
+use crate::analysis::exact::Method;
 use crate::study::runs_csv::{CONFIG_COLUMNS, config_cells};
 
 /// The per-configuration class table (classes with at least one run).
@@ -24,20 +25,12 @@ pub fn class_table(report: &Report) -> Table {
 
 /// The paper's figures against the measurements.
 pub fn claims_table(report: &Report) -> Table {
-    let mut t = Table::new(&[
-        "widths",
-        "init",
-        "class",
-        "paper",
-        "exact init-time event",
-        "measured",
-        "95% CI",
-        "p",
-        "verdict",
-    ]);
+    let mut t =
+        Table::new(&["widths", "init", "class", "paper", "init-time event", "measured", "95% CI", "p", "verdict"]);
     for c in &report.claims {
-        let init = match (c.claim.init_event, c.exact_init) {
-            (Some(e), Some(p)) => format!("{e} {p:.4}"),
+        let init = match (c.claim.init_event, c.init_probability) {
+            (Some(e), Some((p, Method::Exact))) => format!("{e} {p:.4}"),
+            (Some(e), Some((p, Method::MonteCarlo))) => format!("{e} {p:.4} (MC)"),
             (Some(e), None) => format!("{e} —"),
             (None, _) => "—".to_string(),
         };
