@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::monte_carlo::{DEFAULT_SAMPLES, DEFAULT_SEED};
+use crate::audit::Sample;
 use crate::engine::{BurnDevice, EngineKind};
 use crate::error::InputError;
 use crate::model::{Initializer, Widths};
@@ -36,6 +37,31 @@ pub enum Command {
     Predict(PredictArgs),
     /// Merge the output directories of all shards of a study into one.
     Merge(MergeArgs),
+    /// Audit a results directory: checksums, rows, replayed runs, summaries.
+    Verify(VerifyArgs),
+}
+
+/// `aemc verify RESULTS_DIR [--sample N | --all]`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The results directory.
+    pub dir: PathBuf,
+    /// Runs to replay from their seeds, chosen at random.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..), conflicts_with = "all")]
+    pub sample: u64,
+    /// Replay every run.
+    #[arg(long)]
+    pub all: bool,
+    /// Seed of the random choice of runs.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl VerifyArgs {
+    /// Which runs to replay.
+    pub fn sample(&self) -> Sample {
+        if self.all { Sample::All } else { Sample::Some(self.sample) }
+    }
 }
 
 /// `aemc merge OUT_DIR SHARD_DIR...`.

@@ -8,6 +8,7 @@
 //! [`stats`]. `tests/architecture.rs` checks that no module depends on itself through others.
 
 pub mod analysis;
+pub mod audit;
 pub mod cli;
 pub mod data;
 pub mod engine;

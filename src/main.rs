@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use aemc::analysis::exact::{predictions, predictions_with};
-use aemc::cli::{Cli, Command};
+use aemc::audit;
+use aemc::cli::{Cli, Command, VerifyArgs};
 use aemc::error::InputError;
 use aemc::report::terminal::terminal;
 use aemc::report::{Exporter, Report, Summary, claim_checks, exporters, predict};
@@ -31,22 +32,21 @@ fn main() -> ExitCode {
         }
     };
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => match e.downcast_ref::<InputError>() {
             Some(input) => {
                 eprintln!("error: {input}");
                 ExitCode::from(2)
             }
             None => {
-                // One line: the causes joined, as `{:#}` does.
-                eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+                eprintln!("error: {}", format!("{e:#}").replace('\n', " ")); // the causes, one line
                 ExitCode::FAILURE
             }
         },
     }
 }
 
-fn run(command: Command) -> anyhow::Result<()> {
+fn run(command: Command) -> anyhow::Result<ExitCode> {
     let exporters = exporters();
     let derived: Vec<&str> = exporters.iter().map(|e| e.file_name()).collect();
     let (out, summary) = match command {
@@ -61,11 +61,26 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Predict(args) => {
             let predictions = predictions_with(args.widths, args.init, args.samples, args.seed);
             print!("{}", predict::render(&predictions, args.format)?);
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
+        Command::Verify(args) => return verify(&args),
     };
     let claims = claim_checks(&summary, predictions);
-    report(&out, &Report { summary, claims }, &exporters)
+    report(&out, &Report { summary, claims }, &exporters)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `aemc verify`: exit 0 when everything matches, else 1 with one line per problem (the first 20).
+fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let problems = audit::verify(&args.dir, args.sample(), args.seed)?;
+    problems.iter().take(20).for_each(|line| println!("{line}"));
+    if problems.len() > 20 {
+        println!("… and {} more", problems.len() - 20);
+    }
+    let verdict =
+        if problems.is_empty() { (ExitCode::SUCCESS, "verified") } else { (ExitCode::FAILURE, "NOT verified") };
+    println!("{}: {}", args.dir.display(), verdict.1);
+    Ok(verdict.0)
 }
 
 /// Trains (or resumes) a study into its output directory and counts its rows.

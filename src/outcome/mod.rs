@@ -79,6 +79,20 @@ impl OutcomeClass {
         }
     }
 
+    /// The image partition type of a stationary structure (`None` for unconverged and
+    /// diverged, which name none).
+    pub fn partition_type(self) -> Option<PartitionType> {
+        use OutcomeClass::*;
+        Some(match self {
+            Optimal | DistinctGrayPixels => PartitionType::Distinct,
+            GrayPair | GrayPairGrayPixels => PartitionType::Pair,
+            TwoGrayPairs | TwoGrayPairsGrayPixels => PartitionType::TwoPairs,
+            GrayTriple | GrayTripleGrayPixels => PartitionType::Triple,
+            AllGray => PartitionType::All,
+            Unconverged | Diverged => return None,
+        })
+    }
+
     /// The class named `name` (the inverse of [`OutcomeClass::name`]).
     pub fn from_name(name: &str) -> Option<Self> {
         OutcomeClass::ALL.into_iter().find(|c| c.name() == name)

@@ -8,10 +8,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::StudySpec;
-use super::output::prepare;
+use super::output::{prepare, write_atomically};
 use super::run::{RunOptions, run_study};
 use super::runs_csv::{RunRow, RunsCsv};
-use super::state::{Shard, State};
+use super::state::{STATE_FILE, Shard, State};
 
 /// A validated study with where and how to run it.
 #[derive(Debug)]
@@ -54,13 +54,20 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
     let spec = &inv.spec;
     // The engine first: a missing GPU or feature is reported before any file is touched.
     let engine = spec.engine.engine(spec.device)?;
-    let resume = prepare(&inv.out, spec, &State::new(spec, inv.shard), inv.restart, derived)?;
+    let mut state = State::new(spec, inv.shard);
+    let resume = prepare(&inv.out, spec, &state, inv.restart, derived)?;
     let range = inv.shard.runs(spec.runs);
     let total = (range.end - range.start) * spec.configurations().len() as u64;
-    let mut runs_csv = if resume {
-        RunsCsv::resume(&inv.out, spec, inv.weights, range.clone(), &mut on_row)?
-    } else {
-        RunsCsv::create(&inv.out, spec, inv.weights)?
+    let mut runs_csv = match resume {
+        Some(checksums) => {
+            let (runs_csv, note) =
+                RunsCsv::resume(&inv.out, spec, inv.weights, range.clone(), &checksums, &mut on_row)?;
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
+            runs_csv
+        }
+        None => RunsCsv::create(&inv.out, spec, inv.weights)?,
     };
     let done = runs_csv.rows();
     let progress = ProgressBar::new(total).with_position(done).with_style(
@@ -76,8 +83,11 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
             runs_csv.write(&row)?;
             on_row(&row);
         }
-        // A wave is on disk before the next starts: a crash loses at most the wave in flight.
+        // A wave is on disk, and its checksums in the state, before the next starts: a crash
+        // loses at most the wave in flight.
         runs_csv.sync().context("cannot write runs.csv.partial")?;
+        state.checksums = runs_csv.checksums();
+        write_atomically(&inv.out, STATE_FILE, state.to_json().as_bytes())?;
         progress.inc(wave.len() as u64);
         waves += 1;
         if kill_after == Some(waves) {

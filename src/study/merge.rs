@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::StudySpec;
-use super::output::{STUDY_FILE, prepare};
+use super::output::{STUDY_FILE, prepare, write_atomically};
 use super::runs_csv::{RUNS_FILE, RunRow, RunsCsv, read_rows};
 use super::state::{STATE_FILE, Shard, State};
 use crate::error::InputError;
@@ -81,11 +81,12 @@ impl Merge {
     /// included), handing every row to `on_row` in order.
     pub fn write(&self, out: &Path, derived: &[&str], mut on_row: impl FnMut(&RunRow)) -> anyhow::Result<()> {
         let spec = &self.spec;
-        prepare(out, spec, &State::new(spec, Shard::WHOLE), true, derived)?;
+        let mut state = State::new(spec, Shard::WHOLE);
+        prepare(out, spec, &state, true, derived)?;
         let mut readers = Vec::new();
         let mut weights = None;
         for (dir, state) in &self.shards {
-            let (with_weights, rows) = read_rows(dir, spec, state.shard.runs(spec.runs))?;
+            let (with_weights, rows) = read_rows(dir, spec, state.shard.runs(spec.runs), &state.checksums)?;
             if *weights.get_or_insert(with_weights) != with_weights {
                 return Err(InputError::field(
                     dir.join(RUNS_FILE).display().to_string(),
@@ -110,6 +111,9 @@ impl Merge {
                 }
             }
         }
+        runs_csv.sync()?;
+        state.checksums = runs_csv.checksums();
+        write_atomically(out, STATE_FILE, state.to_json().as_bytes())?;
         runs_csv.finish()
     }
 }

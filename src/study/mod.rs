@@ -1,6 +1,7 @@
 //! Studies: the TOML study file, its expansion into configurations × runs, the runner, and
 //! the output directory it writes (runs.csv, state, resume, merge).
 
+pub mod checksums;
 pub mod execute;
 pub mod merge;
 pub mod output;

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::StudySpec;
+use super::checksums::Checksums;
 use super::runs_csv::{PARTIAL_RUNS_FILE, RUNS_FILE};
 use super::state::{STATE_FILE, State};
 use crate::error::InputError;
@@ -32,22 +33,32 @@ pub fn write_atomically(dir: &Path, name: &str, content: &[u8]) -> anyhow::Resul
 }
 
 /// Creates the output directory, proves it writable, and decides between a fresh start
-/// (`false`) and resuming what it holds (`true`). Refuses to touch another study's results
-/// unless `restart`. On a fresh start it removes runs.csv and, where the directory held
-/// another study or `restart` is given, the `derived` summary files too (this study's own
-/// summaries stay until they are rewritten, atomically, at the end). Records the study and
-/// its state.
-pub fn prepare(out: &Path, spec: &StudySpec, state: &State, restart: bool, derived: &[&str]) -> anyhow::Result<bool> {
+/// (`None`) and resuming what it holds (the checksums recorded for its rows). Refuses to
+/// touch another study's results unless `restart`. On a fresh start it removes runs.csv and,
+/// where the directory held another study or `restart` is given, the `derived` summary files
+/// too (this study's own summaries stay until they are rewritten, atomically, at the end).
+/// Records the study and its state (keeping the recorded checksums when resuming).
+pub fn prepare(
+    out: &Path,
+    spec: &StudySpec,
+    state: &State,
+    restart: bool,
+    derived: &[&str],
+) -> anyhow::Result<Option<Checksums>> {
     let unwritable = |e: std::io::Error| {
         InputError::field("--out", format!("cannot write to {}: {e}; give a writable directory", out.display()))
     };
     std::fs::create_dir_all(out).map_err(unwritable)?;
     tempfile::tempfile_in(out).map_err(unwritable)?;
     let prior = State::read(out);
-    let same_study = matches!(prior, Ok(Some(ref p)) if p == state);
+    let same_study = matches!(prior, Ok(Some(ref p)) if p.same_study(state));
+    let mut recorded = state.clone();
     let resume = match prior {
         // Same study: resume what is on disk (a clean clone of the results has summaries only).
-        Ok(Some(_)) if same_study => !restart && (out.join(PARTIAL_RUNS_FILE).exists() || out.join(RUNS_FILE).exists()),
+        Ok(Some(prior)) if same_study => {
+            recorded.checksums = prior.checksums;
+            !restart && (out.join(PARTIAL_RUNS_FILE).exists() || out.join(RUNS_FILE).exists())
+        }
         Ok(Some(prior)) if !restart => {
             return Err(InputError::field(
                 "--out",
@@ -77,10 +88,13 @@ pub fn prepare(out: &Path, spec: &StudySpec, state: &State, restart: bool, deriv
             }
         }
     }
-    let recorded = format!("# Study as run by aemc {}\n{}", env!("CARGO_PKG_VERSION"), spec.to_toml());
-    write_atomically(out, STUDY_FILE, recorded.as_bytes())?;
-    write_atomically(out, STATE_FILE, state.to_json().as_bytes())?;
-    Ok(resume)
+    if !resume {
+        recorded.checksums = Checksums::default();
+    }
+    let study = format!("# Study as run by aemc {}\n{}", env!("CARGO_PKG_VERSION"), spec.to_toml());
+    write_atomically(out, STUDY_FILE, study.as_bytes())?;
+    write_atomically(out, STATE_FILE, recorded.to_json().as_bytes())?;
+    Ok(resume.then_some(recorded.checksums))
 }
 
 #[cfg(test)]
@@ -97,7 +111,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let s = spec(1);
-        assert!(!prepare(&out, &s, &State::new(&s, Shard::WHOLE), false, &[]).unwrap());
+        assert!(prepare(&out, &s, &State::new(&s, Shard::WHOLE), false, &[]).unwrap().is_none());
         assert_eq!(State::read(&out).unwrap(), Some(State::new(&s, Shard::WHOLE)));
         let recorded = std::fs::read_to_string(out.join(STUDY_FILE)).unwrap();
         assert_eq!(StudySpec::from_toml(&recorded).unwrap(), s);
@@ -112,11 +126,11 @@ mod tests {
         prepare(out, &a, &state_a, false, &[]).unwrap();
         std::fs::write(out.join(PARTIAL_RUNS_FILE), "rows").unwrap();
         std::fs::write(out.join("summary.csv"), "old").unwrap();
-        assert!(prepare(out, &a, &state_a, false, &["summary.csv"]).unwrap(), "same study resumes");
+        assert!(prepare(out, &a, &state_a, false, &["summary.csv"]).unwrap().is_some(), "same study resumes");
         let refused = prepare(out, &b, &State::new(&b, Shard::WHOLE), false, &["summary.csv"]).unwrap_err();
         assert!(refused.to_string().contains("--restart"), "{refused}");
         assert!(out.join(PARTIAL_RUNS_FILE).exists(), "a refusal touched the results");
-        assert!(!prepare(out, &b, &State::new(&b, Shard::WHOLE), true, &["summary.csv"]).unwrap());
+        assert!(prepare(out, &b, &State::new(&b, Shard::WHOLE), true, &["summary.csv"]).unwrap().is_none());
         assert!(!out.join(PARTIAL_RUNS_FILE).exists() && !out.join("summary.csv").exists());
     }
 
@@ -128,7 +142,7 @@ mod tests {
         let state = State::new(&a, Shard::WHOLE);
         prepare(out, &a, &state, false, &[]).unwrap();
         std::fs::write(out.join(RUNS_FILE), "rows").unwrap();
-        assert!(!prepare(out, &a, &state, true, &["summary.csv"]).unwrap());
+        assert!(prepare(out, &a, &state, true, &["summary.csv"]).unwrap().is_none());
         assert!(!out.join(RUNS_FILE).exists());
     }
 }

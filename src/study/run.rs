@@ -48,18 +48,24 @@ pub fn initial_params(spec: &StudySpec, config: &Configuration, run: u64) -> (u6
     (seed, config.init.draw(&layout, &mut RunRng::new(seed)))
 }
 
-/// Trains runs `range` of one configuration as one population.
+/// Trains the given runs of configuration `config_index` as one population (any runs: a
+/// run's result does not depend on the population it is in).
+pub fn train_runs(spec: &StudySpec, engine: &dyn Engine, config_index: usize, runs: &[u64]) -> Vec<RunRecord> {
+    let config = &spec.configurations()[config_index];
+    train_population(spec, engine, (config_index, config), runs.iter().copied())
+}
+
+/// Trains `runs` of one configuration as one population.
 fn train_population(
     spec: &StudySpec,
     engine: &dyn Engine,
     (config_index, config): (usize, &Configuration),
-    range: std::ops::Range<u64>,
+    runs: impl Iterator<Item = u64> + Clone,
 ) -> Vec<RunRecord> {
     let layout = ParamLayout::new(config.widths);
-    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) = range.clone().map(|r| initial_params(spec, config, r)).unzip();
+    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) = runs.clone().map(|r| initial_params(spec, config, r)).unzip();
     let finals = engine.train(&config.train_spec(), &initial);
-    range
-        .zip(seeds)
+    runs.zip(seeds)
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
             let eval = evaluate(&layout, &final_params);

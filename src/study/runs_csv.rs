@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -13,13 +13,14 @@ use anyhow::Context;
 use std::ops::Range;
 use std::str::FromStr;
 
+use super::checksums::{Checksummer, Checksums};
 use super::run::RunRecord;
 use super::{Configuration, StudySpec};
-use crate::data::{IMAGE_COUNT, PIXELS};
+use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
 use crate::error::InputError;
 use crate::float::shortest;
 use crate::model::ParamLayout;
-use crate::outcome::{OutcomeClass, Partition};
+use crate::outcome::{OutcomeClass, Partition, Tolerances, partition_floor};
 
 /// The file name of the finished runs table.
 pub const RUNS_FILE: &str = "runs.csv";
@@ -139,6 +140,47 @@ impl RunRow {
         }
     }
 
+    /// Whether the row agrees with itself: its class follows from its structure, partition,
+    /// loss and floor as the classifier decides ([`crate::outcome::classify`]), and its
+    /// init-time flags from its partitions. Names the first disagreement.
+    pub fn check(&self, tol: &Tolerances) -> Result<(), String> {
+        use OutcomeClass::{Diverged, Unconverged};
+        if self.class == Diverged || self.structure == Diverged {
+            if (self.class, self.structure, self.converged) != (Diverged, Diverged, false) {
+                return Err("diverged in class or structure but not both".into());
+            }
+        } else {
+            if self.structure.partition_type() != Some(self.partition.kind()) {
+                return Err(format!("structure {} does not have partition {}", self.structure, self.partition));
+            }
+            if self.floor + 1e-9 < partition_floor(&IMAGES, &self.partition) {
+                return Err(format!("floor {} is below partition {}'s", self.floor, self.partition));
+            }
+            if ((self.final_loss as f64 - self.floor) <= tol.loss as f64) != self.converged {
+                return Err(format!(
+                    "converged is {}, but loss {} and floor {} say otherwise",
+                    self.converged, self.final_loss, self.floor
+                ));
+            }
+            if self.class != if self.converged { self.structure } else { Unconverged } {
+                return Err(format!("class {} does not follow from structure {}", self.class, self.structure));
+            }
+        }
+        if self.pair_collapsed_l1 != (self.l1_partition.blocks().len() < IMAGE_COUNT) {
+            return Err(format!(
+                "pair_collapsed_l1 is {} with l1_partition {}",
+                self.pair_collapsed_l1, self.l1_partition
+            ));
+        }
+        if self.all_gray_init != (self.output_partition_init.blocks().len() == 1) {
+            return Err(format!(
+                "all_gray_init is {} with output_partition_init {}",
+                self.all_gray_init, self.output_partition_init
+            ));
+        }
+        Ok(())
+    }
+
     /// The row's cells in column order.
     pub fn cells(&self, configs: &[Configuration]) -> Vec<String> {
         let mut row = config_cells(&configs[self.config_index]);
@@ -205,13 +247,9 @@ impl RunRow {
     }
 }
 
-/// Streams rows to `runs.csv.partial`.
-pub struct RunsCsv {
-    writer: csv::Writer<BufWriter<File>>,
-    /// Rows in the file, the header not counted.
-    rows: u64,
-    dir: PathBuf,
-    configs: Vec<Configuration>,
+/// How trained runs become rows of one study's runs.csv: the codes padded to the widest
+/// configuration, and with `--weights` every parameter under the union of the names.
+pub struct RowFormat {
     max_code: usize,
     weights: Option<WeightColumns>,
 }
@@ -223,6 +261,36 @@ struct WeightColumns {
     index: Vec<HashMap<String, usize>>,
 }
 
+impl RowFormat {
+    /// The format of `spec`'s runs.csv, with or without the `--weights` columns.
+    pub fn new(spec: &StudySpec, weights: bool) -> Self {
+        let weights = weights.then(|| {
+            let names = ParamLayout::new(spec.max_widths()).names();
+            let index = spec
+                .configurations()
+                .iter()
+                .map(|c| ParamLayout::new(c.widths).names().into_iter().enumerate().map(|(k, n)| (n, k)).collect())
+                .collect();
+            WeightColumns { names, index }
+        });
+        RowFormat { max_code: spec.max_widths().h2, weights }
+    }
+
+    /// The row a trained run is written as.
+    pub fn row_of(&self, record: &RunRecord) -> RunRow {
+        RunRow::from_record(record, self.max_code, self.weights.as_ref())
+    }
+}
+
+/// Rows of a study, checksummed as they are written ([`super::checksums`]).
+pub struct RunsCsv {
+    file: BufWriter<File>,
+    checksummer: Checksummer,
+    dir: PathBuf,
+    configs: Vec<Configuration>,
+    format: RowFormat,
+}
+
 /// The (configuration index, run index) the `index`-th row (0-based) of a runs.csv holding
 /// runs `runs` of every configuration must be.
 pub fn expected_row(runs: &Range<u64>, index: u64) -> (usize, u64) {
@@ -230,41 +298,11 @@ pub fn expected_row(runs: &Range<u64>, index: u64) -> (usize, u64) {
     ((index / per_config) as usize, runs.start + index % per_config)
 }
 
-/// Checks that row `index` (0-based) is the run it should be, for a file holding runs `runs`.
-fn check_order(path: &Path, runs: &Range<u64>, total: u64, index: u64, row: &RunRow) -> Result<(), InputError> {
-    if index >= total {
-        return Err(InputError::field(path.display().to_string(), "has more rows than the study; pass --restart"));
-    }
-    let expected = expected_row(runs, index);
-    if (row.config_index, row.run) != expected {
-        return Err(InputError::field(
-            path.display().to_string(),
-            format!(
-                "row {} is configuration {} run {}, expected {} run {}; pass --restart",
-                index + 1,
-                row.config_index,
-                row.run,
-                expected.0,
-                expected.1
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Parses row `index` (0-based) of the file at `path`, naming the row when it is damaged.
-fn parse_row(
-    path: &Path,
-    configs: &[Configuration],
-    index: u64,
-    record: &csv::StringRecord,
-) -> Result<RunRow, InputError> {
-    RunRow::parse(record, configs).map_err(|why| {
-        InputError::field(
-            path.display().to_string(),
-            format!("row {} is not a row of this study: {why}; pass --restart", index + 1),
-        )
-    })
+/// The bytes of one CSV record, newline included.
+fn record_bytes<I: AsRef<[u8]>>(cells: impl IntoIterator<Item = I>) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    w.write_record(cells)?;
+    w.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))
 }
 
 impl RunsCsv {
@@ -296,121 +334,276 @@ impl RunsCsv {
     pub fn create(dir: &Path, spec: &StudySpec, weights: bool) -> anyhow::Result<Self> {
         let path = dir.join(PARTIAL_RUNS_FILE);
         let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut writer = csv::Writer::from_writer(BufWriter::new(file));
-        writer.write_record(Self::header(spec, weights))?;
-        Ok(Self::around(writer, 0, dir, spec, weights))
+        let mut file = BufWriter::new(file);
+        file.write_all(&record_bytes(Self::header(spec, weights))?)?;
+        Ok(Self::around(file, Checksummer::default(), dir, spec, weights))
     }
 
     /// Reopens `runs.csv.partial` (or a finished `runs.csv`, which goes back to being
-    /// partial) to append to it, after dropping a last row cut short by a crash. Checks that
-    /// the rows are runs `runs` of every configuration in order, and streams each to `on_row`.
+    /// partial) to go on with it. Keeps the rows that `checksums` vouch for and that parse, are
+    /// runs `runs` of every configuration in order and agree with themselves, handing each to
+    /// `on_row`; drops the rest, to be trained again, and says which in one line. An empty
+    /// file, or one cut inside its header, starts over.
     pub fn resume(
         dir: &Path,
         spec: &StudySpec,
         weights: bool,
         runs: Range<u64>,
-        mut on_row: impl FnMut(&RunRow),
-    ) -> anyhow::Result<Self> {
+        checksums: &Checksums,
+        on_row: impl FnMut(&RunRow),
+    ) -> anyhow::Result<(Self, Option<String>)> {
         let path = dir.join(PARTIAL_RUNS_FILE);
         if !path.exists() && dir.join(RUNS_FILE).exists() {
             std::fs::rename(dir.join(RUNS_FILE), &path)?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let complete = complete_length(&mut file)?;
-        file.seek(SeekFrom::Start(0))?;
-        let mut reader =
-            csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new((&file).take(complete)));
-        let mut records = reader.records();
-        match records.next() {
-            Some(Ok(h)) if header_weights(spec, &h) == Some(weights) => {}
-            _ => anyhow::bail!(InputError::field(
-                path.display().to_string(),
-                "its columns are not this study's (was it run with a different --weights?); pass --restart to start over"
-            )),
-        }
-        let configs = spec.configurations();
-        let total = (runs.end - runs.start) * configs.len() as u64;
-        let mut rows = 0;
-        for record in records {
-            let row = parse_row(&path, &configs, rows, &record?)?;
-            check_order(&path, &runs, total, rows, &row)?;
-            on_row(&row);
-            rows += 1;
-        }
-        drop(reader);
-        file.set_len(complete)?;
+        let read = read_back(&path, spec, Some(weights), &runs, checksums, Trust::StopAtDamage, on_row)?;
+        let Some(read) = read else {
+            return Ok((Self::create(dir, spec, weights)?, None));
+        };
+        let file =
+            OpenOptions::new().write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        file.set_len(read.bytes)?;
+        let mut file = BufWriter::new(file);
         file.seek(SeekFrom::End(0))?;
-        let writer = csv::WriterBuilder::new().has_headers(false).from_writer(BufWriter::new(file));
-        Ok(Self::around(writer, rows, dir, spec, weights))
+        let note = read
+            .untrusted
+            .map(|u| format!("{}: rows {}–{} are trained again: {}", path.display(), u.first, u.last, u.why));
+        Ok((Self::around(file, read.checksummer, dir, spec, weights), note))
     }
 
-    fn around(writer: csv::Writer<BufWriter<File>>, rows: u64, dir: &Path, spec: &StudySpec, weights: bool) -> Self {
-        let configs = spec.configurations();
-        let weights = weights.then(|| {
-            let names = ParamLayout::new(spec.max_widths()).names();
-            let index = configs
-                .iter()
-                .map(|c| ParamLayout::new(c.widths).names().into_iter().enumerate().map(|(k, n)| (n, k)).collect())
-                .collect();
-            WeightColumns { names, index }
-        });
-        RunsCsv { writer, rows, dir: dir.to_path_buf(), configs, max_code: spec.max_widths().h2, weights }
+    fn around(file: BufWriter<File>, checksummer: Checksummer, dir: &Path, spec: &StudySpec, weights: bool) -> Self {
+        RunsCsv {
+            file,
+            checksummer,
+            dir: dir.to_path_buf(),
+            configs: spec.configurations(),
+            format: RowFormat::new(spec, weights),
+        }
     }
 
     /// Rows in the file.
     pub fn rows(&self) -> u64 {
-        self.rows
+        self.checksummer.rows()
+    }
+
+    /// The checksums of the rows written so far.
+    pub fn checksums(&self) -> Checksums {
+        self.checksummer.checksums()
     }
 
     /// The row a trained run is written as.
     pub fn row_of(&self, record: &RunRecord) -> RunRow {
-        RunRow::from_record(record, self.max_code, self.weights.as_ref())
+        self.format.row_of(record)
     }
 
     /// Appends one row.
     pub fn write(&mut self, row: &RunRow) -> anyhow::Result<()> {
-        self.writer.write_record(row.cells(&self.configs))?;
-        self.rows += 1;
+        let bytes = record_bytes(row.cells(&self.configs))?;
+        self.checksummer.add(&bytes);
+        self.file.write_all(&bytes)?;
         Ok(())
     }
 
     /// Makes every row written so far durable: flushed and synced.
     pub fn sync(&mut self) -> anyhow::Result<()> {
-        self.writer.flush()?;
-        self.writer.get_ref().get_ref().sync_data()?;
+        self.file.flush()?;
+        self.file.get_ref().sync_data()?;
         Ok(())
     }
 
     /// Flushes, syncs and renames the file to `runs.csv`.
     pub fn finish(self) -> anyhow::Result<()> {
-        let file = self.writer.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?.into_inner()?;
+        let file = self.file.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
         file.sync_all()?;
         std::fs::rename(self.dir.join(PARTIAL_RUNS_FILE), self.dir.join(RUNS_FILE))?;
         Ok(())
     }
 }
 
-/// The length of the file up to and including its last newline: a row is on disk once its
-/// newline is.
-fn complete_length(file: &mut File) -> anyhow::Result<u64> {
-    let len = file.metadata()?.len();
-    let mut end = len;
-    let mut chunk = vec![0u8; 1 << 16];
-    while end > 0 {
-        let start = end.saturating_sub(chunk.len() as u64);
-        let buf = &mut chunk[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(buf)?;
-        if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
-            return Ok(start + i as u64 + 1);
-        }
-        end = start;
+/// Rows of a runs.csv that could not be trusted: from `first` to `last` (1-based) and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Untrusted {
+    /// First row not trusted.
+    pub first: u64,
+    /// Last row in the file.
+    pub last: u64,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// What [`read_back`] found.
+pub struct ReadBack {
+    /// Whether the file carries the `--weights` columns.
+    pub weights: bool,
+    /// Rows trusted (and handed on).
+    pub rows: u64,
+    /// Bytes of the header and the trusted rows.
+    pub bytes: u64,
+    /// The checksums of the trusted rows, to go on from.
+    pub checksummer: Checksummer,
+    /// With [`Trust::StopAtDamage`], the rows after them, where there are any.
+    pub untrusted: Option<Untrusted>,
+    /// With [`Trust::Audit`], every fault found, one line each.
+    pub problems: Vec<String>,
+}
+
+/// How [`read_back`] treats rows it cannot trust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Stop at the first block that fails: what resume and merge keep.
+    StopAtDamage,
+    /// Read every row, listing every fault: what `aemc verify` reports.
+    Audit,
+}
+
+/// Reads a runs.csv back, trusting a row only when the checksum of its block (or tail)
+/// matches `checksums`, it parses, it is the run it should be (runs `runs` of every
+/// configuration, in order), and it agrees with itself ([`RunRow::check`]). Trusted rows go
+/// to `on_row` in order. With [`Trust::StopAtDamage`] reading stops at the first block that
+/// fails; with [`Trust::Audit`] every row that parses goes to `on_row` and every fault is
+/// listed in [`ReadBack::problems`]. A last row cut short (no newline) is dropped silently:
+/// that is where a crash leaves off. `weights` is the header expected (`None`: either).
+/// `Ok(None)` for a file that is empty or cut inside its header.
+pub fn read_back(
+    path: &Path,
+    spec: &StudySpec,
+    weights: Option<bool>,
+    runs: &Range<u64>,
+    checksums: &Checksums,
+    trust: Trust,
+    mut on_row: impl FnMut(&RunRow),
+) -> Result<Option<ReadBack>, InputError> {
+    let field = || path.display().to_string();
+    let io = |e: std::io::Error| InputError::field(field(), e);
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut line = Vec::new();
+    if reader.read_until(b'\n', &mut line).map_err(io)? == 0 || !line.ends_with(b"\n") {
+        return Ok(None);
     }
-    Ok(0)
+    let header = parse_record(&line).ok_or_else(|| InputError::field(field(), "its header does not parse"))?;
+    let found = header_weights(spec, &header).filter(|w| weights.is_none_or(|expected| expected == *w));
+    let Some(weights) = found else {
+        return Err(InputError::field(
+            field(),
+            "its columns are not this study's (was it run with a different --weights?); pass --restart to start over",
+        ));
+    };
+    let configs = spec.configurations();
+    let total = (runs.end - runs.start) * configs.len() as u64;
+    let row_at = |index: u64, bytes: &[u8]| -> Result<RunRow, String> {
+        let row = parse_record(bytes)
+            .ok_or_else(|| "it does not parse".to_string())
+            .and_then(|r| RunRow::parse(&r, &configs))
+            .and_then(|row| check_order(runs, total, index, &row).map(|_| row))
+            .and_then(|row| row.check(&spec.tolerances).map(|_| row));
+        row.map_err(|e| format!("row {} is not a row of this study ({e})", index + 1))
+    };
+    let mut read = ReadBack {
+        weights,
+        rows: 0,
+        bytes: line.len() as u64,
+        checksummer: Checksummer::default(),
+        untrusted: None,
+        problems: Vec::new(),
+    };
+    let mut running = Checksummer::default();
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut seen = 0u64;
+    let mut why: Option<String> = None;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io)? == 0 || !line.ends_with(b"\n") {
+            break;
+        }
+        seen += 1;
+        if why.is_some() {
+            continue; // counting the rows after the damage
+        }
+        running.add(&line);
+        pending.push(line.clone());
+        let verified = match running.matches(checksums) {
+            None => continue,
+            Some(verified) => verified,
+        };
+        let first = seen - pending.len() as u64;
+        if !verified {
+            let fault = format!("rows {}–{seen} do not match the checksum recorded when they were synced", first + 1);
+            if trust == Trust::StopAtDamage {
+                why = Some("they do not match the checksum recorded when they were synced".to_string());
+                continue;
+            }
+            read.problems.push(fault);
+        }
+        let rows: Vec<Result<RunRow, String>> =
+            pending.iter().enumerate().map(|(k, bytes)| row_at(first + k as u64, bytes)).collect();
+        if trust == Trust::StopAtDamage {
+            if let Some(Err(fault)) = rows.iter().find(|r| r.is_err()) {
+                why = Some(fault.clone());
+                continue;
+            }
+            read.bytes += pending.iter().map(|b| b.len() as u64).sum::<u64>();
+            read.checksummer = running.clone();
+        }
+        for row in rows {
+            match row {
+                Ok(row) => {
+                    on_row(&row);
+                    read.rows += 1;
+                }
+                Err(fault) => read.problems.push(fault),
+            }
+        }
+        pending.clear();
+    }
+    if trust == Trust::Audit {
+        // Rows past the last checksum: read, but not vouched for.
+        let first = seen - pending.len() as u64;
+        for (k, bytes) in pending.iter().enumerate() {
+            match row_at(first + k as u64, bytes) {
+                Ok(row) => {
+                    on_row(&row);
+                    read.rows += 1;
+                }
+                Err(fault) => read.problems.push(fault),
+            }
+        }
+        if !pending.is_empty() {
+            read.problems.push(format!("rows {}–{seen} are covered by no checksum", first + 1));
+        }
+        if checksums.rows() > seen {
+            read.problems.push(format!("the checksums cover {} rows, the file holds {seen}", checksums.rows()));
+        }
+    } else if seen > read.rows {
+        let why = why.unwrap_or_else(|| {
+            if seen <= checksums.rows() {
+                "they do not match the checksums recorded when they were synced".to_string()
+            } else {
+                "they were written after the last checksum was recorded".to_string()
+            }
+        });
+        read.untrusted = Some(Untrusted { first: read.rows + 1, last: seen, why });
+    }
+    Ok(Some(read))
+}
+
+/// One CSV record from its bytes.
+fn parse_record(bytes: &[u8]) -> Option<csv::StringRecord> {
+    csv::ReaderBuilder::new().has_headers(false).from_reader(bytes).records().next()?.ok()
+}
+
+/// Whether row `index` (0-based) is the run it should be, for a file holding runs `runs`.
+fn check_order(runs: &Range<u64>, total: u64, index: u64, row: &RunRow) -> Result<(), String> {
+    if index >= total {
+        return Err("the study has fewer rows".to_string());
+    }
+    let expected = expected_row(runs, index);
+    if (row.config_index, row.run) != expected {
+        return Err(format!(
+            "it is configuration {} run {}, expected configuration {} run {}",
+            row.config_index, row.run, expected.0, expected.1
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a header is this study's runs.csv header with (`Some(true)`) or without
@@ -419,34 +612,43 @@ fn header_weights(spec: &StudySpec, header: &csv::StringRecord) -> Option<bool> 
     [false, true].into_iter().find(|&w| header.iter().eq(RunsCsv::header(spec, w).iter().map(String::as_str)))
 }
 
-/// The finished runs.csv of a shard holding runs `runs` of every configuration of `spec`:
-/// whether it carries the `--weights` columns, and its rows, each checked to parse and to be
-/// the run it should be.
+/// The finished runs.csv of a shard holding runs `runs` of every configuration of `spec`,
+/// checked against `checksums` as [`read_back`] does: whether it carries the `--weights`
+/// columns, and its rows, streamed. Refuses a shard with any row it cannot trust.
 pub fn read_rows(
     dir: &Path,
     spec: &StudySpec,
     runs: Range<u64>,
+    checksums: &Checksums,
 ) -> Result<(bool, impl Iterator<Item = Result<RunRow, InputError>>), InputError> {
     let path = dir.join(RUNS_FILE);
-    let file = File::open(&path)
-        .map_err(|e| InputError::field(path.display().to_string(), format!("{e}; is this shard finished?")))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(BufReader::new(file));
-    let weights = match reader.records().next() {
-        Some(Ok(h)) => header_weights(spec, &h)
-            .ok_or_else(|| InputError::field(path.display().to_string(), "its columns are not this study's"))?,
-        _ => return Err(InputError::field(path.display().to_string(), "has no header")),
-    };
+    if !path.exists() {
+        return Err(InputError::field(path.display().to_string(), "missing; is this shard finished?"));
+    }
+    let total = (runs.end - runs.start) * spec.configurations().len() as u64;
+    let read = read_back(&path, spec, None, &runs, checksums, Trust::StopAtDamage, |_| ())?
+        .ok_or_else(|| InputError::field(path.display().to_string(), "has no header"))?;
+    if let Some(u) = read.untrusted {
+        return Err(InputError::field(
+            path.display().to_string(),
+            format!("rows {}–{}: {}; run that shard again", u.first, u.last, u.why),
+        ));
+    }
+    if read.rows != total {
+        return Err(InputError::field(
+            path.display().to_string(),
+            format!("has {} rows, the shard {total}: is this shard finished?", read.rows),
+        ));
+    }
+    let file = File::open(&path).map_err(|e| InputError::field(path.display().to_string(), e))?;
     let configs = spec.configurations();
-    let total = (runs.end - runs.start) * configs.len() as u64;
-    let mut index = 0;
-    let rows = reader.into_records().map(move |record| {
-        let record = record.map_err(|e| InputError::field(path.display().to_string(), e))?;
-        let row = parse_row(&path, &configs, index, &record)?;
-        check_order(&path, &runs, total, index, &row)?;
-        index += 1;
-        Ok(row)
+    let mut records = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file)).into_records();
+    let rows = (0..total).map(move |index| {
+        let bad = |e: String| InputError::field(path.display().to_string(), format!("row {}: {e}", index + 1));
+        let record = records.next().ok_or_else(|| bad("missing".into()))?.map_err(|e| bad(e.to_string()))?;
+        RunRow::parse(&record, &configs).map_err(bad)
     });
-    Ok((weights, rows))
+    Ok((read.weights, rows))
 }
 
 #[cfg(test)]

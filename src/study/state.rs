@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::StudySpec;
+use super::checksums::Checksums;
 use crate::error::InputError;
 use crate::rng::fnv1a64;
 
@@ -76,6 +77,9 @@ pub struct State {
     pub study: String,
     /// The shard the directory holds.
     pub shard: Shard,
+    /// The checksums of runs.csv's rows synced so far.
+    #[serde(default)]
+    pub checksums: Checksums,
 }
 
 impl State {
@@ -86,7 +90,14 @@ impl State {
             fingerprint: fingerprint(spec),
             study: spec.name.clone(),
             shard,
+            checksums: Checksums::default(),
         }
+    }
+
+    /// Whether `other` records the same study and shard (whatever rows either has synced).
+    pub fn same_study(&self, other: &State) -> bool {
+        (&self.aemc_version, &self.fingerprint, &self.study, self.shard)
+            == (&other.aemc_version, &other.fingerprint, &other.study, other.shard)
     }
 
     /// Reads a directory's state, if it has one.
@@ -96,7 +107,7 @@ impl State {
             Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
                 InputError::field(
                     path.display().to_string(),
-                    format!("unreadable ({e}); remove the directory or pass --restart"),
+                    format!("unreadable ({e}); pass --restart to start the study over"),
                 )
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
