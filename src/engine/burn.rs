@@ -6,9 +6,10 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{Engine, TrainSpec};
-use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
+use crate::data::Dataset;
 use crate::model::ParamLayout;
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
+use crate::rng::data_order;
 
 /// How a dense layer multiplies a population's activations `[P, 4, in]` by its kernels
 /// `[P, in, out]`.
@@ -105,7 +106,8 @@ fn population_loss(params: &Params, images: &Tensor<3>, product: Product) -> Ten
     let code = dense(h1, 1);
     let h3 = relu(dense(code, 2));
     let out = sigmoid(dense(h3, 3));
-    (out - images.clone()).square().sum().div_scalar((IMAGE_COUNT * PIXELS) as f32)
+    let [_, n, pixels] = images.dims();
+    (out - images.clone()).square().sum().div_scalar((n * pixels) as f32)
 }
 
 /// One optimiser step of one parameter tensor; `m` and `v` are Adam's moments.
@@ -129,52 +131,115 @@ fn update(
     }
 }
 
+/// How each network of a population sees the data set in an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batching {
+    /// Every image in every step, in the data set's order: one step per epoch.
+    Full,
+    /// As Keras `fit` trains by default: each epoch the images in the run's own order
+    /// ([`data_order`]), cut into batches of `size` (the last may be smaller), one step per
+    /// batch, the loss of a step the mean over its images and pixels.
+    MiniBatch {
+        /// Images per batch.
+        size: usize,
+    },
+}
+
 impl Engine for BurnEngine {
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        self.train_on(spec, &Dataset::squares_2x2(), Batching::Full, initial, &[])
+    }
+}
+
+impl BurnEngine {
+    /// Trains each network from its initial parameters (in the layout of A1 on `data`'s image
+    /// size) for `spec.epochs` epochs of `data`; `seeds` are the runs' seeds, from which
+    /// [`Batching::MiniBatch`] draws each run's data order (unused for [`Batching::Full`]).
+    /// A network's result depends on its initial parameters and seed alone, not on the
+    /// population or the threads.
+    pub fn train_on(
+        &self,
+        spec: &TrainSpec,
+        data: &Dataset,
+        batching: Batching,
+        initial: &[Vec<f32>],
+        seeds: &[u64],
+    ) -> Vec<Vec<f32>> {
+        assert!(batching == Batching::Full || seeds.len() == initial.len(), "one seed per network");
         // burn runs a population on the calling thread; split it over the pool's threads.
-        // A network's result does not depend on the population it is in.
         super::flush::flushing(|| {
             let threads = rayon::current_num_threads();
             if threads > 1 && initial.len() >= 2 * threads {
                 use rayon::prelude::*;
                 let size = initial.len().div_ceil(threads);
-                return initial.par_chunks(size).flat_map_iter(|chunk| self.train_population(spec, chunk)).collect();
+                let seeds = |k: usize| {
+                    if seeds.is_empty() { &[][..] } else { &seeds[k * size..((k + 1) * size).min(seeds.len())] }
+                };
+                return initial
+                    .par_chunks(size)
+                    .enumerate()
+                    .flat_map_iter(|(k, chunk)| self.train_population(spec, data, batching, chunk, seeds(k)))
+                    .collect();
             }
-            self.train_population(spec, initial)
+            self.train_population(spec, data, batching, initial, seeds)
         })
     }
-}
 
-impl BurnEngine {
     /// Trains one population as batched tensors on the calling thread.
-    fn train_population(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    fn train_population(
+        &self,
+        spec: &TrainSpec,
+        data: &Dataset,
+        batching: Batching,
+        initial: &[Vec<f32>],
+        seeds: &[u64],
+    ) -> Vec<Vec<f32>> {
         let p = initial.len();
         if p == 0 {
             return Vec::new();
         }
-        let layout = ParamLayout::new(spec.widths);
+        let (n, pixels) = (data.count(), data.pixels());
+        let layout = ParamLayout::for_pixels(pixels, spec.widths);
         let device = self.device.clone();
         let autodiff = device.clone().autodiff();
-        let flat: Vec<f32> = IMAGES.iter().flatten().copied().collect();
-        let images = Tensor::<3>::from_data(TensorData::new(flat, [1, IMAGE_COUNT, PIXELS]), &autodiff).expand([
-            p,
-            IMAGE_COUNT,
-            PIXELS,
-        ]);
+        let whole = Tensor::<3>::from_data(TensorData::new(data.images.clone(), [1, n, pixels]), &autodiff);
+        let whole = whole.expand([p, n, pixels]);
         let mut params = to_tensors(&layout, initial, &device);
         let mut m: Params = params.iter().map(|t| t.zeros_like()).collect();
         let mut v: Params = m.clone();
-        for t in 1..=spec.epochs {
-            let leaves: Params = params.iter().map(|x| x.clone().autodiff().require_grad()).collect();
-            let mut grads = population_loss(&leaves, &images, self.product).backward();
-            params = leaves
-                .into_iter()
-                .enumerate()
-                .map(|(k, leaf)| {
-                    let g = leaf.grad_remove(&mut grads).expect("every parameter has a gradient");
-                    update(spec.optimizer, spec.lr, t, leaf.inner(), g, &mut m[k], &mut v[k])
-                })
-                .collect();
+        let mut t = 0;
+        for epoch in 0..spec.epochs {
+            let batches: Vec<Tensor<3>> = match batching {
+                Batching::Full => vec![whole.clone()],
+                Batching::MiniBatch { size } => {
+                    let orders: Vec<Vec<usize>> = seeds.iter().map(|&seed| data_order(seed, epoch, n)).collect();
+                    (0..n)
+                        .step_by(size)
+                        .map(|start| {
+                            let end = (start + size).min(n);
+                            let flat: Vec<f32> = orders
+                                .iter()
+                                .flat_map(|o| o[start..end].iter().flat_map(|&k| data.image(k)))
+                                .copied()
+                                .collect();
+                            Tensor::from_data(TensorData::new(flat, [p, end - start, pixels]), &autodiff)
+                        })
+                        .collect()
+                }
+            };
+            for images in batches {
+                t += 1;
+                let leaves: Params = params.iter().map(|x| x.clone().autodiff().require_grad()).collect();
+                let mut grads = population_loss(&leaves, &images, self.product).backward();
+                params = leaves
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, leaf)| {
+                        let g = leaf.grad_remove(&mut grads).expect("every parameter has a gradient");
+                        update(spec.optimizer, spec.lr, t, leaf.inner(), g, &mut m[k], &mut v[k])
+                    })
+                    .collect();
+            }
         }
         from_tensors(&layout, params, p)
     }

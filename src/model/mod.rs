@@ -42,9 +42,15 @@ impl Widths {
         Ok(Widths { h1, h2, h3 })
     }
 
-    /// Sizes of the five layers, input to output.
+    /// Sizes of the five layers, input to output, for the 2×2 images.
     pub fn layer_sizes(&self) -> [usize; 5] {
-        [PIXELS, self.h1, self.h2, self.h3, PIXELS]
+        self.layer_sizes_for(PIXELS)
+    }
+
+    /// Sizes of the five layers, input to output, for images of `pixels` pixels (A1 at any
+    /// input size).
+    pub fn layer_sizes_for(&self, pixels: usize) -> [usize; 5] {
+        [pixels, self.h1, self.h2, self.h3, pixels]
     }
 
     /// The element-wise maximum of two widths (used for union column sets).
@@ -126,10 +132,16 @@ pub struct ParamLayout {
 }
 
 impl ParamLayout {
-    /// The layout of a network of the given widths.
+    /// The layout of a network of the given widths on the 2×2 images.
     #[inline(always)]
     pub fn new(widths: Widths) -> Self {
-        let sizes = widths.layer_sizes();
+        Self::for_pixels(PIXELS, widths)
+    }
+
+    /// The layout of a network of the given widths on images of `pixels` pixels.
+    #[inline(always)]
+    pub fn for_pixels(pixels: usize, widths: Widths) -> Self {
+        let sizes = widths.layer_sizes_for(pixels);
         let mut offset = 0;
         let layers = std::array::from_fn(|l| {
             let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
@@ -196,6 +208,15 @@ fn relu(v: &[f32]) -> Vec<f32> {
 /// Logistic sigmoid in f32.
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
+}
+
+/// The bottleneck code and the output of one image of any size through one network, in
+/// f32, by the reference forward pass ([`forward`] on the 2×2 images).
+pub fn reconstruct(layout: &ParamLayout, params: &[f32], image: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let [l1, l2, l3, l4] = &layout.layers;
+    let code = dense(l2, params, &relu(&dense(l1, params, image)));
+    let output = dense(l4, params, &relu(&dense(l3, params, &code))).into_iter().map(sigmoid).collect();
+    (code, output)
 }
 
 /// The reference forward pass of one image through one network, in f32.
