@@ -7,7 +7,8 @@
 //! - `late-training`: the native kernel of every instruction set this CPU runs, for epochs
 //!   1–200 (`early`) and for epochs 19 801–20 000 (`late`), from the parameters and Adam
 //!   moments a one-off training of 19 800 epochs leaves. Studies train 20 000 epochs, so a
-//!   slowdown late in training (subnormal floats, for one) shows here.
+//!   slowdown late in training (subnormal floats, for one) shows here;
+//! - `lines-32`: A1 2-1-2 on the 32 × 32 line images in mini-batches of 32 with burn.
 
 mod common;
 
@@ -74,5 +75,30 @@ fn late_training(c: &mut Criterion) {
     print_table("late-training", &rows, &columns, since);
 }
 
-criterion_group!(benches, engines, late_training);
+/// A1 2-1-2 on the paper's 32 × 32 line images (1000 images, mini-batches of 32, each run in
+/// its own order) with burn on Flex: P = 64 networks trained together for one epoch a call.
+fn lines_32(c: &mut Criterion) {
+    use aemc::data::lines::lines;
+    use aemc::engine::burn::Batching;
+    use aemc::model::{Initializer, ParamLayout};
+    use aemc::rng::RunRng;
+    use criterion::Throughput;
+    let mut group = c.benchmark_group("lines-32");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    let data = lines(32, 1000, 1);
+    let (widths, population) = (Widths::PAPER, 64usize);
+    let layout = ParamLayout::for_pixels(data.pixels(), widths);
+    let mut rng = RunRng::new(1);
+    let init: Vec<Vec<f32>> = (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
+    let seeds: Vec<u64> = (0..population as u64).collect();
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 1 };
+    let engine = BurnEngine::flex();
+    group.throughput(Throughput::Elements(population as u64));
+    group.bench_function(format!("burn/{widths}/{population}"), |b| {
+        b.iter(|| engine.train_on(&spec, &data, Batching::MiniBatch { size: 32 }, &init, &seeds))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engines, late_training, lines_32);
 criterion_main!(benches);
