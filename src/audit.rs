@@ -14,7 +14,7 @@ use crate::rng::RunRng;
 use crate::study::StudySpec;
 use crate::study::output::STUDY_FILE;
 use crate::study::run::train_runs;
-use crate::study::runs_csv::{RUNS_FILE, RowFormat, RunRow, RunsCsv, Trust, expected_row, read_back};
+use crate::study::runs_csv::{RUNS_FILE, RowFormat, RunRow, RunsCsv, Trust, expected_row, read_back, row_index};
 use crate::study::state::{STATE_FILE, State};
 
 /// Which runs to replay.
@@ -29,9 +29,7 @@ pub enum Sample {
 /// Every disagreement found in `dir`, one line each (empty when everything matches).
 /// Replays `sample` runs chosen by a stream seeded with `seed`.
 pub fn verify(dir: &Path, sample: Sample, seed: u64) -> anyhow::Result<Vec<String>> {
-    let state = State::read(dir)?.ok_or_else(|| {
-        InputError::field(dir.display().to_string(), format!("not an aemc output directory (no {STATE_FILE})"))
-    })?;
+    let state = State::read_existing(dir)?;
     let spec = StudySpec::from_file(&dir.join(STUDY_FILE))?;
     let mut problems = Vec::new();
     if State::new(&spec, state.shard).fingerprint != state.fingerprint {
@@ -51,10 +49,9 @@ pub fn verify(dir: &Path, sample: Sample, seed: u64) -> anyhow::Result<Vec<Strin
     }
     let mut summary = Summary::new(&spec);
     let mut recorded: BTreeMap<u64, RunRow> = BTreeMap::new();
-    let per_config = runs.end - runs.start;
     let read = read_back(&path, &spec, None, &runs, &state.checksums, Trust::Audit, |row| {
         summary.add(row);
-        let index = row.config_index as u64 * per_config + row.run - runs.start;
+        let index = row_index(&runs, row);
         if chosen.contains(&index) {
             recorded.insert(index, row.clone());
         }

@@ -8,10 +8,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::StudySpec;
-use super::output::{prepare, write_atomically};
+use super::output::{prepare, write_state};
 use super::run::{RunOptions, run_study};
 use super::runs_csv::{RunRow, RunsCsv};
-use super::state::{STATE_FILE, Shard, State};
+use super::state::{Shard, State};
 
 /// A validated study with where and how to run it.
 #[derive(Debug)]
@@ -87,7 +87,7 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
         // loses at most the wave in flight.
         runs_csv.sync().context("cannot write runs.csv.partial")?;
         state.checksums = runs_csv.checksums();
-        write_atomically(&inv.out, STATE_FILE, state.to_json().as_bytes())?;
+        write_state(&inv.out, &state)?;
         progress.inc(wave.len() as u64);
         waves += 1;
         if kill_after == Some(waves) {

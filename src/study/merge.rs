@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::StudySpec;
-use super::output::{STUDY_FILE, prepare, write_atomically};
+use super::output::{STUDY_FILE, prepare, write_state};
 use super::runs_csv::{RUNS_FILE, RunRow, RunsCsv, read_rows};
-use super::state::{STATE_FILE, Shard, State};
+use super::state::{Shard, State};
 use crate::error::InputError;
 
 /// A checked set of shards: every shard 1..N of one study, once each.
@@ -23,10 +23,7 @@ impl Merge {
     pub fn new(dirs: &[PathBuf]) -> Result<Self, InputError> {
         let mut shards = Vec::new();
         for dir in dirs {
-            let state = State::read(dir)?.ok_or_else(|| {
-                InputError::field(dir.display().to_string(), format!("not an aemc output directory (no {STATE_FILE})"))
-            })?;
-            shards.push((dir.clone(), state));
+            shards.push((dir.clone(), State::read_existing(dir)?));
         }
         let (first_dir, first) =
             shards.first().cloned().ok_or_else(|| InputError::field("merge", "no shards given"))?;
@@ -113,7 +110,7 @@ impl Merge {
         }
         runs_csv.sync()?;
         state.checksums = runs_csv.checksums();
-        write_atomically(out, STATE_FILE, state.to_json().as_bytes())?;
+        write_state(out, &state)?;
         runs_csv.finish()
     }
 }

@@ -32,6 +32,11 @@ pub fn write_atomically(dir: &Path, name: &str, content: &[u8]) -> anyhow::Resul
     Ok(())
 }
 
+/// Records a directory's state (its study, shard and checksums), atomically.
+pub fn write_state(dir: &Path, state: &State) -> anyhow::Result<()> {
+    write_atomically(dir, STATE_FILE, state.to_json().as_bytes())
+}
+
 /// Creates the output directory, proves it writable, and decides between a fresh start
 /// (`None`) and resuming what it holds (the checksums recorded for its rows). Refuses to
 /// touch another study's results unless `restart`. On a fresh start it removes runs.csv and,
@@ -93,7 +98,7 @@ pub fn prepare(
     }
     let study = format!("# Study as run by aemc {}\n{}", env!("CARGO_PKG_VERSION"), spec.to_toml());
     write_atomically(out, STUDY_FILE, study.as_bytes())?;
-    write_atomically(out, STATE_FILE, recorded.to_json().as_bytes())?;
+    write_state(out, &recorded)?;
     Ok(resume.then_some(recorded.checksums))
 }
 

@@ -298,6 +298,12 @@ pub fn expected_row(runs: &Range<u64>, index: u64) -> (usize, u64) {
     ((index / per_config) as usize, runs.start + index % per_config)
 }
 
+/// The index (0-based) of `row` in a runs.csv holding runs `runs` of every configuration: the
+/// inverse of [`expected_row`].
+pub fn row_index(runs: &Range<u64>, row: &RunRow) -> u64 {
+    row.config_index as u64 * (runs.end - runs.start) + row.run - runs.start
+}
+
 /// The bytes of one CSV record, newline included.
 fn record_bytes<I: AsRef<[u8]>>(cells: impl IntoIterator<Item = I>) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());

@@ -115,6 +115,13 @@ impl State {
         }
     }
 
+    /// Reads the state of a directory that must be an aemc output directory.
+    pub fn read_existing(dir: &Path) -> Result<Self, InputError> {
+        Self::read(dir)?.ok_or_else(|| {
+            InputError::field(dir.display().to_string(), format!("not an aemc output directory (no {STATE_FILE})"))
+        })
+    }
+
     /// The state as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("state serialises") + "\n"
