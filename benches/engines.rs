@@ -79,7 +79,7 @@ fn late_training(c: &mut Criterion) {
 /// its own order) with burn on Flex: P = 64 networks trained together for one epoch a call.
 fn lines_32(c: &mut Criterion) {
     use aemc::data::lines::lines;
-    use aemc::engine::burn::Batching;
+    use aemc::engine::{Batching, Engine};
     use aemc::model::{Initializer, ParamLayout};
     use aemc::rng::RunRng;
     use criterion::Throughput;

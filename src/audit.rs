@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::analysis::exact::predictions;
 use crate::error::InputError;
-use crate::report::{Report, Summary, claim_checks, exporters};
+use crate::report::{Report, Summary, exporters};
 use crate::rng::RunRng;
 use crate::study::StudySpec;
 use crate::study::output::STUDY_FILE;
@@ -74,7 +74,7 @@ pub fn verify(dir: &Path, sample: Sample, seed: u64) -> anyhow::Result<Vec<Strin
         let run_indices: Vec<u64> = rows.iter().map(|&(_, run)| run).collect();
         let replayed = train_runs(&spec, engine.as_ref(), config, &run_indices);
         for ((i, _), record) in rows.iter().zip(&replayed) {
-            let (was, now) = (recorded[i].cells(&configs), format.row_of(record).cells(&configs));
+            let (was, now) = (format.cells(&recorded[i]), format.cells(&format.row_of(record)));
             if let Some(k) = (0..was.len()).find(|&k| was[k] != now[k]) {
                 let column = RunsCsv::header(&spec, read.weights)[k].clone();
                 problems.push(format!(
@@ -88,9 +88,8 @@ pub fn verify(dir: &Path, sample: Sample, seed: u64) -> anyhow::Result<Vec<Strin
     }
 
     // The summaries of runs.csv against the files.
-    let claims = claim_checks(&summary, predictions);
-    let report = Report { summary, claims };
-    for exporter in exporters() {
+    let report = Report::new(summary, predictions);
+    for exporter in exporters().into_iter().filter(|e| e.applies(&report)) {
         let expected = exporter.render(&report)?;
         match std::fs::read_to_string(dir.join(exporter.file_name())) {
             Ok(found) if found == expected => {}

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::monte_carlo::{DEFAULT_SAMPLES, DEFAULT_SEED};
 use crate::audit::Sample;
+use crate::data::DatasetSpec;
 use crate::engine::{BurnDevice, EngineKind};
 use crate::error::InputError;
 use crate::model::{Initializer, Widths};
@@ -150,9 +151,16 @@ pub struct SweepArgs {
     /// Runs per configuration.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub runs: u64,
-    /// Comma-separated training steps.
+    /// Comma-separated epochs (passes over the data set).
     #[arg(long, value_delimiter = ',', required = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: Vec<u32>,
+    /// The data set, with its default options (a study file's [dataset] table sets others):
+    /// squares-2x2 or lines-32.
+    #[arg(long, default_value = "squares-2x2")]
+    pub dataset: DatasetSpec,
+    /// Images per training step [default: every image for squares-2x2, else 32].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Comma-separated initialisers.
     #[arg(long, value_delimiter = ',', default_value = "glorot-uniform")]
     pub init: Vec<Initializer>,
@@ -222,6 +230,8 @@ impl SweepArgs {
             name: self.name,
             seed: self.seed,
             runs: self.runs,
+            dataset: self.dataset,
+            batch_size: self.batch_size,
             widths: self.widths,
             init: self.init,
             optimizer: self.optimizer,

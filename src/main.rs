@@ -10,7 +10,7 @@ use aemc::audit;
 use aemc::cli::{Cli, Command, VerifyArgs};
 use aemc::error::InputError;
 use aemc::report::terminal::terminal;
-use aemc::report::{Exporter, Report, Summary, claim_checks, exporters, predict};
+use aemc::report::{Exporter, Report, Summary, exporters, predict};
 use aemc::study::execute::{Invocation, execute};
 use aemc::study::merge::Merge;
 use aemc::study::output::write_atomically;
@@ -65,8 +65,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Verify(args) => return verify(&args),
     };
-    let claims = claim_checks(&summary, predictions);
-    report(&out, &Report { summary, claims }, &exporters)?;
+    report(&out, &Report::new(summary, predictions), &exporters)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -92,7 +91,7 @@ fn study(plan: Invocation, derived: &[&str]) -> anyhow::Result<(PathBuf, Summary
 
 /// Writes every export of the report into `out` and prints the terminal report.
 fn report(out: &Path, report: &Report, exporters: &[Box<dyn Exporter>]) -> anyhow::Result<()> {
-    for exporter in exporters {
+    for exporter in exporters.iter().filter(|e| e.applies(report)) {
         write_atomically(out, exporter.file_name(), exporter.render(report)?.as_bytes())?;
     }
     print!("{}", terminal(report));

@@ -3,6 +3,9 @@
 //! section 1 ([`lines`]).
 
 pub mod lines;
+pub mod spec;
+
+pub use spec::DatasetSpec;
 
 /// Number of pixels in one 2×2 image.
 pub const PIXELS: usize = 4;
@@ -41,6 +44,12 @@ impl Dataset {
     pub fn squares_2x2() -> Self {
         use std::f64::consts::{FRAC_PI_2, PI};
         Dataset::of_lines("squares-2x2".to_string(), 2, vec![3.0 * FRAC_PI_2, PI, FRAC_PI_2, 0.0])
+    }
+
+    /// Whether these are the paper's four 2×2 images, which the fused 2×2 kernels and the
+    /// 2×2 experiment's analysis (classes, init events, exact laws) are written for.
+    pub fn is_squares_2x2(&self) -> bool {
+        self.shape == (2, 2) && self.images == IMAGES.concat()
     }
 
     /// Pixels per image.

@@ -5,7 +5,7 @@
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Engine, TrainSpec};
+use super::{Batching, Engine, TrainSpec};
 use crate::data::Dataset;
 use crate::model::ParamLayout;
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
@@ -131,33 +131,12 @@ fn update(
     }
 }
 
-/// How each network of a population sees the data set in an epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Batching {
-    /// Every image in every step, in the data set's order: one step per epoch.
-    Full,
-    /// As Keras `fit` trains by default: each epoch the images in the run's own order
-    /// ([`data_order`]), cut into batches of `size` (the last may be smaller), one step per
-    /// batch, the loss of a step the mean over its images and pixels.
-    MiniBatch {
-        /// Images per batch.
-        size: usize,
-    },
-}
-
 impl Engine for BurnEngine {
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>> {
         self.train_on(spec, &Dataset::squares_2x2(), Batching::Full, initial, &[])
     }
-}
 
-impl BurnEngine {
-    /// Trains each network from its initial parameters (in the layout of A1 on `data`'s image
-    /// size) for `spec.epochs` epochs of `data`; `seeds` are the runs' seeds, from which
-    /// [`Batching::MiniBatch`] draws each run's data order (unused for [`Batching::Full`]).
-    /// A network's result depends on its initial parameters and seed alone, not on the
-    /// population or the threads.
-    pub fn train_on(
+    fn train_on(
         &self,
         spec: &TrainSpec,
         data: &Dataset,
@@ -184,7 +163,9 @@ impl BurnEngine {
             self.train_population(spec, data, batching, initial, seeds)
         })
     }
+}
 
+impl BurnEngine {
     /// Trains one population as batched tensors on the calling thread.
     fn train_population(
         &self,

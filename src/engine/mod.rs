@@ -2,17 +2,21 @@
 //! initial parameters in (in the layout of [`crate::model::ParamLayout`]), final parameters out.
 
 pub mod burn;
+pub mod dense;
 pub mod expf;
 pub mod flush;
+pub mod isa;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 pub mod native;
 
+use crate::data::{Dataset, DatasetSpec};
 use crate::error::InputError;
 use crate::model::Widths;
 use crate::optim::Optimizer;
 
 pub use self::burn::BurnEngine;
+
 pub use self::native::NativeEngine;
 
 /// Which engine trains a study.
@@ -88,6 +92,20 @@ impl EngineKind {
         }
     }
 
+    /// Whether the engine trains A1 on `dataset` in `batching`; if not, what to use instead.
+    pub fn supports(self, dataset: &DatasetSpec, batching: Batching) -> Result<(), String> {
+        let squares_full_batch = dataset.is_default() && batching == Batching::Full;
+        match self {
+            EngineKind::Native | EngineKind::Burn => Ok(()),
+            EngineKind::Gpu if squares_full_batch => Ok(()),
+            EngineKind::Gpu => Err(format!(
+                "engine gpu trains squares-2x2 in full batches only, not {} {}; use engine = \"native\" or \"burn\"",
+                dataset.name(),
+                batching
+            )),
+        }
+    }
+
     /// The largest hidden width the engine trains.
     pub fn max_width(self) -> usize {
         match self {
@@ -136,6 +154,29 @@ impl TrainSpec {
     }
 }
 
+/// How each network of a population sees the data set in an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batching {
+    /// Every image in every step, in the data set's order: one step per epoch.
+    Full,
+    /// As Keras `fit` trains by default: each epoch the images in the run's own order
+    /// ([`crate::rng::data_order`]), cut into batches of `size` (the last may be smaller), one step per
+    /// batch, the loss of a step the mean over its images and pixels.
+    MiniBatch {
+        /// Images per batch.
+        size: usize,
+    },
+}
+
+impl std::fmt::Display for Batching {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Batching::Full => write!(f, "in full batches"),
+            Batching::MiniBatch { size } => write!(f, "in batches of {size}"),
+        }
+    }
+}
+
 /// A population's training state between epochs: each network's parameters and Adam's two
 /// moments (zero for SGD), and the epochs trained so far.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,7 +201,29 @@ impl TrainState {
 
 /// Something that trains populations of networks.
 pub trait Engine: Send + Sync {
-    /// Trains each network from its initial parameters; returns the final parameters in the
-    /// same order. A network's result must not depend on the others in the population.
+    /// Trains each network from its initial parameters on the paper's four 2×2 images, full
+    /// batch; returns the final parameters in the same order. A network's result must not
+    /// depend on the others in the population.
     fn train(&self, spec: &TrainSpec, initial: &[Vec<f32>]) -> Vec<Vec<f32>>;
+
+    /// Trains each network from its initial parameters (in the layout of A1 on `data`'s image
+    /// size, [`crate::model::ParamLayout::for_pixels`]) for `spec.epochs` epochs of `data`;
+    /// `seeds` are the runs' seeds, from which [`Batching::MiniBatch`] draws each run's data
+    /// order (unused for [`Batching::Full`]). A network's result depends on its initial
+    /// parameters and seed alone, not on the population or the threads.
+    ///
+    /// The default is for engines that train the 2×2 images in full batches only
+    /// ([`EngineKind::supports`] keeps studies they cannot train from reaching them).
+    fn train_on(
+        &self,
+        spec: &TrainSpec,
+        data: &Dataset,
+        batching: Batching,
+        initial: &[Vec<f32>],
+        seeds: &[u64],
+    ) -> Vec<Vec<f32>> {
+        let _ = seeds;
+        assert!(data.is_squares_2x2() && batching == Batching::Full, "checked by EngineKind::supports");
+        self.train(spec, initial)
+    }
 }

@@ -28,8 +28,8 @@ use rayon::prelude::*;
 
 use super::expf::sigmoid;
 use super::flush::flushing;
-use super::{Engine, TrainSpec, TrainState};
-use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
+use super::{Batching, Engine, TrainSpec, TrainState};
+use crate::data::{Dataset, IMAGE_COUNT, IMAGES, PIXELS};
 use crate::model::{LayerSlot, ParamLayout, Widths};
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer};
 
@@ -54,82 +54,7 @@ impl NativeEngine {
     }
 }
 
-/// The environment variable that forces the native kernel's instruction set.
-pub const ISA_VARIABLE: &str = "AEMC_ISA";
-
-/// The instruction sets the native kernel is compiled for; every one gives bit-identical
-/// results, so the choice changes speed only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isa {
-    /// 16-lane AVX-512F registers, one per value (16 networks a block).
-    Avx512,
-    /// 8-lane AVX2 registers with FMA, two per value (16 networks a block).
-    Avx2,
-    /// The baseline instruction set, lane by lane (8 networks a block).
-    Portable,
-}
-
-impl Isa {
-    /// Every instruction set, widest first.
-    pub const ALL: [Isa; 3] = [Isa::Avx512, Isa::Avx2, Isa::Portable];
-
-    /// The name `AEMC_ISA` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Avx512 => "avx512",
-            Isa::Avx2 => "avx2",
-            Isa::Portable => "portable",
-        }
-    }
-
-    /// Whether this CPU runs it.
-    pub fn available(self) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-            match self {
-                Isa::Avx512 => avx2 && std::is_x86_feature_detected!("avx512f"),
-                Isa::Avx2 => avx2,
-                Isa::Portable => true,
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            self == Isa::Portable
-        }
-    }
-
-    /// The kernel used without `AEMC_ISA`: the widest this CPU runs (AVX-512 trains 1.3–1.7×
-    /// faster than AVX2 where both were measured, docs/performance.md).
-    pub fn default_for_cpu() -> Isa {
-        Isa::ALL.into_iter().find(|isa| isa.available()).unwrap_or(Isa::Portable)
-    }
-
-    /// The instruction set named `requested`, if this CPU runs it.
-    pub fn parse_for_cpu(requested: &str) -> Result<Isa, String> {
-        let isa = Isa::ALL.into_iter().find(|i| i.name() == requested).ok_or_else(|| {
-            format!("'{requested}' is not an instruction set of the native kernel; use avx512, avx2 or portable")
-        })?;
-        if !isa.available() {
-            let usable: Vec<&str> = Isa::ALL.iter().filter(|i| i.available()).map(|i| i.name()).collect();
-            return Err(format!("this CPU cannot run the {requested} kernel; use {} or unset it", usable.join(" or ")));
-        }
-        Ok(isa)
-    }
-
-    /// `AEMC_ISA`'s instruction set where it is set, else [`Isa::default_for_cpu`]; read once
-    /// per process.
-    pub fn selected() -> Result<Isa, String> {
-        static SELECTED: std::sync::OnceLock<Result<Isa, String>> = std::sync::OnceLock::new();
-        SELECTED
-            .get_or_init(|| match std::env::var(ISA_VARIABLE) {
-                Ok(requested) => Isa::parse_for_cpu(&requested),
-                Err(std::env::VarError::NotPresent) => Ok(Isa::default_for_cpu()),
-                Err(e) => Err(e.to_string()),
-            })
-            .clone()
-    }
-}
+pub use super::isa::{ISA_VARIABLE, Isa};
 
 /// Arithmetic on one value of every network in a block. The kernel is written once against
 /// this trait: [`Portable`] computes lane by lane (the compiler vectorises what it can), and
@@ -877,6 +802,23 @@ impl Engine for NativeEngine {
         let mut state = TrainState::new(initial);
         self.train_further(spec, &mut state);
         state.params
+    }
+
+    /// The fused 2×2 kernel on the paper's four images in full batches; the kernel of
+    /// [`super::dense`] on everything else.
+    fn train_on(
+        &self,
+        spec: &TrainSpec,
+        data: &Dataset,
+        batching: Batching,
+        initial: &[Vec<f32>],
+        seeds: &[u64],
+    ) -> Vec<Vec<f32>> {
+        if data.is_squares_2x2() && batching == Batching::Full {
+            return self.train(spec, initial);
+        }
+        let isa = Isa::selected().expect("checked when the engine was chosen");
+        super::dense::train_with_isa(isa, spec, data, batching, initial, seeds)
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Reconstruction {
     pub wrong: f64,
     /// Fraction of output values wrong after post-processing.
     pub wrong_post: f64,
+    /// Fraction of the blurred output values that are right after post-processing (how much
+    /// of the blur the post-processing removes); `None` where no value is blurred.
+    pub blur_fixed: Option<f64>,
     /// Fraction of images with no wrong pixel after post-processing.
     pub perfect_post: f64,
     /// Fraction of images with under [`NEAR_PERFECT`] of their pixels wrong after
@@ -87,11 +90,48 @@ impl Mean {
 }
 
 impl Reconstruction {
+    /// The metrics' names, as runs.csv's columns and the summaries' rows call them.
+    pub const NAMES: [&'static str; 12] = [
+        "mse",
+        "blur",
+        "wrong",
+        "wrong_post",
+        "blur_fixed",
+        "perfect_post",
+        "near_perfect_post",
+        "blur_distance",
+        "wrong_distance",
+        "pixel_distance",
+        "code_min",
+        "code_max",
+    ];
+
+    /// The metrics' values in the order of [`Reconstruction::NAMES`] (`None` where a distance
+    /// has no pixel to measure).
+    pub fn values(&self) -> [Option<f64>; 12] {
+        let d = &self.distance;
+        [
+            Some(self.mse),
+            Some(self.blur),
+            Some(self.wrong),
+            Some(self.wrong_post),
+            self.blur_fixed,
+            Some(self.perfect_post),
+            Some(self.near_perfect_post),
+            d.blurred,
+            d.wrong,
+            d.all,
+            Some(f64::from(self.code_range.0)),
+            Some(f64::from(self.code_range.1)),
+        ]
+    }
+
     /// Measures `outputs` (one reconstruction per image of `data`, laid out as its images)
     /// with `codes` (every image's bottleneck code, one after another).
     pub fn of(data: &crate::data::Dataset, outputs: &[f32], codes: &[f32]) -> Self {
         assert_eq!(outputs.len(), data.images.len(), "one output per pixel of every image");
         let pixels = data.pixels();
+        let mut blur_fixed = 0u64;
         let (mut squared, mut blur, mut wrong_before, mut wrong_after) = (0.0f64, 0u64, 0u64, 0u64);
         let (mut perfect, mut near_perfect) = (0u64, 0u64);
         let (mut d_blur, mut d_wrong, mut d_all) = (Mean::default(), Mean::default(), Mean::default());
@@ -106,6 +146,7 @@ impl Reconstruction {
                 }
                 if blurred(y) {
                     blur += 1;
+                    blur_fixed += u64::from(post_process(y) == x);
                     if let Some(d) = distance {
                         d_blur.add(d);
                     }
@@ -132,6 +173,7 @@ impl Reconstruction {
             blur: blur as f64 / values,
             wrong: wrong_before as f64 / values,
             wrong_post: wrong_after as f64 / values,
+            blur_fixed: (blur > 0).then(|| blur_fixed as f64 / blur as f64),
             perfect_post: perfect as f64 / images,
             near_perfect_post: near_perfect as f64 / images,
             distance: Distances { blurred: d_blur.get(), wrong: d_wrong.get(), all: d_all.get() },
@@ -190,6 +232,8 @@ mod tests {
         let mse = (0.36 + 0.49 + 0.0025) / 16.0;
         assert!((r.mse - mse).abs() < 1e-7, "{}", r.mse);
         assert_eq!((r.blur, r.wrong, r.wrong_post), (2.0 / 16.0, 2.0 / 16.0, 2.0 / 16.0));
+        // Both blurred values are wrong after post-processing too.
+        assert_eq!(r.blur_fixed, Some(0.0));
         assert_eq!((r.perfect_post, r.near_perfect_post), (0.5, 0.5));
         // Every 2×2 pixel centre is 0.5 from its line.
         for d in [r.distance.blurred, r.distance.wrong, r.distance.all] {
@@ -217,6 +261,7 @@ mod tests {
         let (blurred, all) = (r.distance.blurred.unwrap(), r.distance.all.unwrap());
         assert!(blurred < 1.0 && all > 3.0, "{blurred} {all}");
         assert!(r.blur > 0.05 && r.wrong == 0.0 && r.wrong_post == 0.0, "{r:?}");
+        assert_eq!(r.blur_fixed, Some(1.0));
         assert_eq!(r.distance.wrong, None);
         assert_eq!((r.perfect_post, r.near_perfect_post), (1.0, 1.0));
         assert!(r.mse > 0.0);

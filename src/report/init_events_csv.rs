@@ -10,6 +10,10 @@ impl Exporter for InitEventsCsv {
         "init-events.csv"
     }
 
+    fn applies(&self, report: &Report) -> bool {
+        report.summary.squares
+    }
+
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let headers = config_headers(&[
             "event",

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{Exporter, Report};
+use crate::stats::MeanInterval;
 use crate::study::Configuration;
 
 /// `summary.json`.
@@ -13,9 +14,53 @@ pub struct SummaryJson;
 #[derive(Serialize)]
 struct SummaryFile<'a> {
     aemc_version: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blur_claims: Vec<BlurClaimRow<'a>>,
     claims: Vec<ClaimRow<'a>>,
     classes: Vec<ClassRow<'a>>,
+    /// Studies of the 2×2 images keep their metrics in metrics.csv only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    metrics: Vec<MetricRow<'a>>,
     study: &'a str,
+}
+
+/// One (configuration, metric) of the metric table.
+#[derive(Serialize)]
+struct MetricRow<'a> {
+    configuration: ConfigJson,
+    #[serde(flatten)]
+    measured: Measured,
+    metric: &'a str,
+}
+
+/// A mean over runs with its interval.
+#[derive(Serialize)]
+struct Measured {
+    ci_high: f64,
+    ci_low: f64,
+    max: f64,
+    mean: f64,
+    min: f64,
+    runs: u64,
+    sd: f64,
+}
+
+impl From<MeanInterval> for Measured {
+    fn from(m: MeanInterval) -> Self {
+        Measured { ci_high: m.ci_high, ci_low: m.ci_low, max: m.max, mean: m.mean, min: m.min, runs: m.n, sd: m.sd }
+    }
+}
+
+/// One test of a section-2 claim.
+#[derive(Serialize)]
+struct BlurClaimRow<'a> {
+    claim: &'a str,
+    configuration: ConfigJson,
+    criterion: String,
+    measured: Option<Measured>,
+    metric: &'a str,
+    test: &'a str,
+    verdict: &'a str,
 }
 
 /// A configuration.
@@ -100,8 +145,33 @@ impl Exporter for SummaryJson {
                 verdict: c.verdict(),
             })
             .collect();
-        let file =
-            SummaryFile { aemc_version: env!("CARGO_PKG_VERSION"), claims, classes, study: &report.summary.study };
+        let metrics = if report.summary.squares {
+            Vec::new()
+        } else {
+            let rows = report.summary.metric_rows();
+            rows.map(|(c, metric, m)| MetricRow { configuration: c.into(), measured: m.into(), metric }).collect()
+        };
+        let blur_claims = report
+            .blur_checks
+            .iter()
+            .map(|c| BlurClaimRow {
+                claim: c.test.claim,
+                configuration: (&c.config).into(),
+                criterion: c.criterion(),
+                measured: c.measured.map(Measured::from),
+                metric: c.test.metric,
+                test: c.test.test,
+                verdict: c.verdict(),
+            })
+            .collect();
+        let file = SummaryFile {
+            aemc_version: env!("CARGO_PKG_VERSION"),
+            blur_claims,
+            claims,
+            classes,
+            metrics,
+            study: &report.summary.study,
+        };
         Ok(serde_json::to_string_pretty(&file)? + "\n")
     }
 }

@@ -4,10 +4,12 @@
 //! The report is handed everything it shows (counts and claim checks with their
 //! predictions already computed); it computes no analysis of its own.
 
+pub mod blur_claims;
 pub mod claims;
 pub mod claims_csv;
 pub mod init_events_csv;
 pub mod json;
+pub mod metrics_csv;
 pub mod markdown;
 pub mod predict;
 pub mod summary;
@@ -16,25 +18,46 @@ pub mod table;
 pub mod terminal;
 pub mod widths_markdown;
 
+pub use blur_claims::{BlurCheck, blur_checks};
 pub use claims::{ClaimCheck, claim_checks};
 pub use summary::Summary;
 
+use crate::analysis::exact::Prediction;
 use crate::float::shortest;
+use crate::model::{Initializer, Widths};
 use crate::study::runs_csv::{CONFIG_COLUMNS, config_cells};
 
-/// Everything a study's report shows: the counts and the paper's figures checked.
+/// Everything a study's report shows: the counts and metrics, and the paper's figures checked.
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// Counts per configuration and class.
+    /// Counts per configuration and class, metrics per configuration.
     pub summary: Summary,
-    /// The paper's figures against the counts.
+    /// The paper's 2×2 figures (section 4) against the counts.
     pub claims: Vec<ClaimCheck>,
+    /// The paper's section-2 claims against the metrics of a study of line images.
+    pub blur_checks: Vec<BlurCheck>,
+}
+
+impl Report {
+    /// The report of `summary`, its claims checked; `exact` gives the init-time probabilities
+    /// of a configuration's widths and initialiser.
+    pub fn new(summary: Summary, exact: impl Fn(Widths, Initializer) -> Vec<Prediction>) -> Self {
+        let claims = if summary.squares { claim_checks(&summary, exact) } else { Vec::new() };
+        let blur_checks = blur_checks(&summary);
+        Report { summary, claims, blur_checks }
+    }
 }
 
 /// A whole-file export of a study's report.
 pub trait Exporter {
     /// The file it writes in the output directory.
     fn file_name(&self) -> &'static str;
+    /// Whether the file belongs to this report: most do; those about the 2×2 outcome classes
+    /// only to studies of the 2×2 images.
+    fn applies(&self, report: &Report) -> bool {
+        let _ = report;
+        true
+    }
     /// The file's content.
     fn render(&self, report: &Report) -> anyhow::Result<String>;
 }
@@ -48,6 +71,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(markdown::SummaryMarkdown),
         Box::new(json::SummaryJson),
         Box::new(widths_markdown::WidthsMarkdown),
+        Box::new(metrics_csv::MetricsCsv),
     ]
 }
 

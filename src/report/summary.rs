@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::metrics::Reconstruction;
 use crate::outcome::OutcomeClass;
-use crate::stats::Proportion;
-use crate::study::runs_csv::RunRow;
+use crate::stats::{Mean, MeanInterval, Proportion};
+use crate::study::runs_csv::{RunRow, SquaresColumns};
 use crate::study::{Configuration, StudySpec};
 
 /// The class counts of one configuration.
@@ -19,10 +20,37 @@ pub struct ConfigCounts {
     pub counts: [u64; OutcomeClass::ALL.len()],
     /// Count per (init event, its value, final class).
     pub cross: BTreeMap<(&'static str, String, OutcomeClass), u64>,
+    /// Each of [`SUMMARY_METRICS`] over the runs where it is finite.
+    pub metrics: [Mean; SUMMARY_METRICS.len()],
+}
+
+/// The metrics summarised over runs: runs.csv's ([`Reconstruction::NAMES`]), then
+/// `blur_distance_ratio`, a run's mean distance of its blurred pixels to their lines over that
+/// of all its pixels (below 1 where the blur lies nearer the lines than pixels do on average).
+pub const SUMMARY_METRICS: [&str; 13] = {
+    let mut names = [""; 13];
+    let mut k = 0;
+    while k < Reconstruction::NAMES.len() {
+        names[k] = Reconstruction::NAMES[k];
+        k += 1;
+    }
+    names[k] = "blur_distance_ratio";
+    names
+};
+
+/// A run's values of [`SUMMARY_METRICS`].
+fn summary_values(m: &Reconstruction) -> [Option<f64>; SUMMARY_METRICS.len()] {
+    let mut values = [None; SUMMARY_METRICS.len()];
+    values[..Reconstruction::NAMES.len()].copy_from_slice(&m.values());
+    values[Reconstruction::NAMES.len()] = match (m.distance.blurred, m.distance.all) {
+        (Some(blurred), Some(all)) if all > 0.0 => Some(blurred / all),
+        _ => None,
+    };
+    values
 }
 
 /// The init-time events cross-tabulated against the final class, with their values in a run.
-pub fn event_values(row: &RunRow) -> [(&'static str, String); 5] {
+pub fn event_values(row: &SquaresColumns) -> [(&'static str, String); 5] {
     [
         ("pair-collapsed-l1", row.pair_collapsed_l1.to_string()),
         ("decoder-sign-kill", row.decoder_sign_kill.to_string()),
@@ -50,6 +78,13 @@ pub struct CrossCell<'a> {
 }
 
 impl ConfigCounts {
+    /// The summary over runs of the metric called `name` (one of [`SUMMARY_METRICS`]); `None`
+    /// where no run has a value.
+    pub fn metric(&self, name: &str) -> Option<MeanInterval> {
+        let k = SUMMARY_METRICS.iter().position(|&n| n == name).expect("a summarised metric");
+        self.metrics[k].interval()
+    }
+
     /// The proportion of runs in `class`.
     pub fn proportion(&self, class: OutcomeClass) -> Proportion {
         let k = OutcomeClass::ALL.iter().position(|&c| c == class).expect("every class is listed");
@@ -62,6 +97,8 @@ impl ConfigCounts {
 pub struct Summary {
     /// The study's name.
     pub study: String,
+    /// Whether the study trains on the paper's 2×2 images, where runs have outcome classes.
+    pub squares: bool,
     /// Counts per configuration, in grid order.
     pub configs: Vec<ConfigCounts>,
 }
@@ -77,20 +114,35 @@ impl Summary {
                 runs: 0,
                 counts: [0; OutcomeClass::ALL.len()],
                 cross: BTreeMap::new(),
+                metrics: Default::default(),
             })
             .collect();
-        Summary { study: spec.name.clone(), configs }
+        Summary { study: spec.name.clone(), squares: spec.dataset.is_default(), configs }
     }
 
     /// Counts one run.
     pub fn add(&mut self, row: &RunRow) {
         let c = &mut self.configs[row.config_index];
         c.runs += 1;
-        let k = OutcomeClass::ALL.iter().position(|&x| x == row.class).expect("listed");
-        c.counts[k] += 1;
-        for (event, value) in event_values(row) {
-            *c.cross.entry((event, value, row.class)).or_insert(0) += 1;
+        for (mean, value) in c.metrics.iter_mut().zip(summary_values(&row.metrics)) {
+            if let Some(x) = value.filter(|x| x.is_finite()) {
+                mean.add(x);
+            }
         }
+        let Some(squares) = &row.squares else { return };
+        let k = OutcomeClass::ALL.iter().position(|&x| x == squares.class).expect("listed");
+        c.counts[k] += 1;
+        for (event, value) in event_values(squares) {
+            *c.cross.entry((event, value, squares.class)).or_insert(0) += 1;
+        }
+    }
+
+    /// Every (configuration, metric name, summary) of the configurations with runs, for the
+    /// metrics with values.
+    pub fn metric_rows(&self) -> impl Iterator<Item = (&Configuration, &'static str, MeanInterval)> {
+        self.configs.iter().filter(|c| c.runs > 0).flat_map(|c| {
+            SUMMARY_METRICS.iter().zip(&c.metrics).filter_map(move |(&name, m)| Some((&c.config, name, m.interval()?)))
+        })
     }
 
     /// Every (configuration, class, proportion) of the configurations with runs, every class
@@ -98,7 +150,7 @@ impl Summary {
     pub fn class_rows(&self) -> impl Iterator<Item = (&Configuration, OutcomeClass, Proportion)> {
         self.configs
             .iter()
-            .filter(|c| c.runs > 0)
+            .filter(|c| c.runs > 0 && self.squares)
             .flat_map(|c| OutcomeClass::ALL.iter().map(move |&class| (&c.config, class, c.proportion(class))))
     }
 

@@ -10,6 +10,10 @@ impl Exporter for SummaryCsv {
         "summary.csv"
     }
 
+    fn applies(&self, report: &Report) -> bool {
+        report.summary.squares
+    }
+
     fn render(&self, report: &Report) -> anyhow::Result<String> {
         let headers = config_headers(&["class", "count", "runs", "frequency", "ci_low", "ci_high"]);
         csv_string(

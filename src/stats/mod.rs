@@ -1,6 +1,6 @@
 //! Proportions, their intervals and tests, in f64, on statrs.
 
-use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete};
+use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, StudentsT};
 
 /// A count out of a number of trials, with its 95% Clopper–Pearson interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,6 +73,73 @@ pub fn binomial_test(k: u64, n: u64, p: f64) -> f64 {
     total.min(1.0)
 }
 
+/// A running mean of real values (Welford's update), with their extremes: what a metric's
+/// summary over runs needs without holding the runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mean {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+/// A mean over runs with its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanInterval {
+    /// Values averaged.
+    pub n: u64,
+    /// Their mean.
+    pub mean: f64,
+    /// Their sample standard deviation (0 for one value).
+    pub sd: f64,
+    /// Lower end of the 95% Student-t interval of the mean (the mean itself for one value).
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+}
+
+impl Mean {
+    /// Adds a value.
+    pub fn add(&mut self, x: f64) {
+        if self.n == 0 {
+            (self.min, self.max) = (x, x);
+        }
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+        (self.min, self.max) = (self.min.min(x), self.max.max(x));
+    }
+
+    /// The mean with its 95% Student-t interval; `None` before any value.
+    pub fn interval(&self) -> Option<MeanInterval> {
+        if self.n == 0 {
+            return None;
+        }
+        let sd = if self.n > 1 { (self.m2 / (self.n - 1) as f64).sqrt() } else { 0.0 };
+        let half = if self.n > 1 {
+            let t = StudentsT::new(0.0, 1.0, (self.n - 1) as f64).expect("positive degrees of freedom");
+            t.inverse_cdf(0.5 + CONFIDENCE / 2.0) * sd / (self.n as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(MeanInterval {
+            n: self.n,
+            mean: self.mean,
+            sd,
+            ci_low: self.mean - half,
+            ci_high: self.mean + half,
+            min: self.min,
+            max: self.max,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +168,21 @@ mod tests {
         assert!((binomial_test(5, 10, 0.5) - 1.0).abs() < 1e-12);
         // Far in the tail.
         assert!(binomial_test(500, 1000, 0.125) < 1e-100);
+    }
+
+    #[test]
+    fn mean_interval_matches_r() {
+        // Mean 4, sd √12.5 = 3.535534; t(0.975, 4 df) = 2.776445 (R: qt(0.975, 4)), so the
+        // half-width is 2.776445·3.535534/√5 = 4.389945 (R: t.test(c(1, 2, 3, 4, 10))$conf.int).
+        let mut m = Mean::default();
+        [1.0, 2.0, 3.0, 4.0, 10.0].iter().for_each(|&x| m.add(x));
+        let i = m.interval().unwrap();
+        assert_eq!((i.n, i.mean, i.min, i.max), (5, 4.0, 1.0, 10.0));
+        assert!((i.sd - 3.535_534).abs() < 1e-6, "{}", i.sd);
+        assert!((i.ci_low + 0.389_945).abs() < 1e-5 && (i.ci_high - 8.389_945).abs() < 1e-5, "{i:?}");
+        assert_eq!(Mean::default().interval(), None);
+        let mut one = Mean::default();
+        one.add(2.5);
+        assert_eq!((one.interval().unwrap().ci_low, one.interval().unwrap().ci_high), (2.5, 2.5));
     }
 }

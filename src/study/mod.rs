@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{BurnDevice, EngineKind, TrainSpec};
+use crate::data::DatasetSpec;
+use crate::engine::{Batching, BurnDevice, EngineKind, TrainSpec};
 use crate::error::{InputError, input};
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
@@ -35,6 +36,9 @@ fn default_seed() -> u64 {
     2020
 }
 
+/// Keras `fit`'s default batch size.
+pub const KERAS_BATCH_SIZE: usize = 32;
+
 /// A study file (`studies/*.toml`). Every list is one axis of the configuration grid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +50,14 @@ pub struct StudySpec {
     pub seed: u64,
     /// Runs per configuration.
     pub runs: u64,
+    /// The data set and its options [default: squares-2x2] (recorded only where it is not the
+    /// default).
+    #[serde(default, skip_serializing_if = "DatasetSpec::is_default")]
+    pub dataset: DatasetSpec,
+    /// Images per training step [default: the whole data set for squares-2x2, as the paper
+    /// trains its four images; 32, Keras's default, for the others].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
     /// Hidden-layer widths, `h1-h2-h3`.
     pub widths: Vec<Widths>,
     /// Initialisers.
@@ -57,7 +69,7 @@ pub struct StudySpec {
     /// Learning rates.
     #[serde(default = "default_lr")]
     pub lr: Vec<f64>,
-    /// Full-batch training steps.
+    /// Epochs: passes over the data set (one step each in full batches).
     #[serde(default = "default_epochs")]
     pub epochs: Vec<u32>,
     /// Networks trained together by one engine call; changes speed, never results
@@ -160,6 +172,21 @@ impl StudySpec {
                 return input(field, "must list at least one value");
             }
         }
+        if let Some(size) = self.batch_size {
+            let images = self.dataset.images();
+            if size == 0 || size > images {
+                return input(
+                    "batch_size",
+                    format!(
+                        "{size} is not between 1 and the data set's {images} images; leave it out for {}",
+                        if self.dataset.is_default() { "full batches" } else { "Keras's 32" }
+                    ),
+                );
+            }
+        }
+        if let Err(e) = self.engine.supports(&self.dataset, self.batching()) {
+            return input("engine", e);
+        }
         if let Some(w) = self.widths.iter().find(|w| w.h1.max(w.h2).max(w.h3) > self.engine.max_width()) {
             return input(
                 "widths",
@@ -204,6 +231,17 @@ impl StudySpec {
             }
         }
         grid
+    }
+
+    /// How every run sees its data set in an epoch: `batch_size` where the study sets it, else
+    /// full batches on squares-2x2 and Keras's default batches of 32 (or the whole set, if
+    /// smaller) on the others.
+    pub fn batching(&self) -> Batching {
+        match (self.batch_size, self.dataset) {
+            (Some(size), _) => Batching::MiniBatch { size },
+            (None, DatasetSpec::Squares2x2) => Batching::Full,
+            (None, dataset) => Batching::MiniBatch { size: KERAS_BATCH_SIZE.min(dataset.images()) },
+        }
     }
 
     /// The study as TOML, as recorded beside its results.

@@ -6,8 +6,10 @@ use rayon::prelude::*;
 
 use super::{Configuration, StudySpec};
 use crate::analysis::{InitEvents, init_events};
+use crate::data::Dataset;
 use crate::engine::Engine;
-use crate::model::{Evaluation, ParamLayout, evaluate};
+use crate::metrics::Reconstruction;
+use crate::model::{Evaluation, ParamLayout, evaluate, reconstruct};
 use crate::outcome::{Outcome, classify};
 use crate::rng::{RunRng, run_seed};
 
@@ -22,10 +24,23 @@ pub struct RunRecord {
     pub seed: u64,
     /// Initial parameters.
     pub initial: Vec<f32>,
-    /// What the initial parameters already decide.
-    pub init: InitEvents,
     /// Final parameters.
     pub final_params: Vec<f32>,
+    /// Every image's bottleneck code, one after another.
+    pub codes: Vec<f32>,
+    /// Every image's reconstruction, laid out as the data set's images.
+    pub outputs: Vec<f32>,
+    /// The reconstructions measured.
+    pub metrics: Reconstruction,
+    /// On the paper's 2×2 images, the 2×2 experiment's analysis of the run.
+    pub squares: Option<SquaresAnalysis>,
+}
+
+/// What the 2×2 experiment adds to a run: its init-time events and its outcome class.
+#[derive(Clone, Debug)]
+pub struct SquaresAnalysis {
+    /// What the initial parameters already decide.
+    pub init: InitEvents,
     /// The trained network on the four images.
     pub eval: Evaluation,
     /// Its classification.
@@ -41,10 +56,10 @@ pub struct RunOptions {
     pub population: usize,
 }
 
-/// The initial parameters of run `run` of a configuration.
-pub fn initial_params(spec: &StudySpec, config: &Configuration, run: u64) -> (u64, Vec<f32>) {
+/// The initial parameters of run `run` of a configuration, for images of `pixels` pixels.
+pub fn initial_params(spec: &StudySpec, config: &Configuration, pixels: usize, run: u64) -> (u64, Vec<f32>) {
     let seed = run_seed(spec.seed, &config.init_key(), run);
-    let layout = ParamLayout::new(config.widths);
+    let layout = ParamLayout::for_pixels(pixels, config.widths);
     (seed, config.init.draw(&layout, &mut RunRng::new(seed)))
 }
 
@@ -52,26 +67,56 @@ pub fn initial_params(spec: &StudySpec, config: &Configuration, run: u64) -> (u6
 /// run's result does not depend on the population it is in).
 pub fn train_runs(spec: &StudySpec, engine: &dyn Engine, config_index: usize, runs: &[u64]) -> Vec<RunRecord> {
     let config = &spec.configurations()[config_index];
-    train_population(spec, engine, (config_index, config), runs.iter().copied())
+    train_population(spec, &spec.dataset.load(), engine, (config_index, config), runs.iter().copied())
+}
+
+/// A trained network judged on `data`: its codes, outputs and metrics, and on the 2×2 images
+/// the 2×2 experiment's analysis.
+fn judge(spec: &StudySpec, data: &Dataset, layout: &ParamLayout, initial: &[f32], final_params: &[f32]) -> JudgedRun {
+    if data.is_squares_2x2() {
+        let eval = evaluate(layout, final_params);
+        let (codes, outputs): (Vec<f32>, Vec<f32>) =
+            (eval.codes.concat(), eval.outputs.iter().flatten().copied().collect());
+        let outcome = classify(&eval, &spec.tolerances);
+        let squares = SquaresAnalysis { init: init_events(layout, initial), eval, outcome };
+        let metrics = Reconstruction::of(data, &outputs, &codes);
+        return JudgedRun { codes, outputs, metrics, squares: Some(squares) };
+    }
+    let (mut codes, mut outputs) = (Vec::new(), Vec::with_capacity(data.images.len()));
+    for k in 0..data.count() {
+        let (code, output) = reconstruct(layout, final_params, data.image(k));
+        codes.extend(code);
+        outputs.extend(output);
+    }
+    let metrics = Reconstruction::of(data, &outputs, &codes);
+    JudgedRun { codes, outputs, metrics, squares: None }
+}
+
+/// [`judge`]'s findings.
+struct JudgedRun {
+    codes: Vec<f32>,
+    outputs: Vec<f32>,
+    metrics: Reconstruction,
+    squares: Option<SquaresAnalysis>,
 }
 
 /// Trains `runs` of one configuration as one population.
 fn train_population(
     spec: &StudySpec,
+    data: &Dataset,
     engine: &dyn Engine,
     (config_index, config): (usize, &Configuration),
     runs: impl Iterator<Item = u64> + Clone,
 ) -> Vec<RunRecord> {
-    let layout = ParamLayout::new(config.widths);
-    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) = runs.clone().map(|r| initial_params(spec, config, r)).unzip();
-    let finals = engine.train(&config.train_spec(), &initial);
+    let layout = ParamLayout::for_pixels(data.pixels(), config.widths);
+    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) =
+        runs.clone().map(|r| initial_params(spec, config, data.pixels(), r)).unzip();
+    let finals = engine.train_on(&config.train_spec(), data, spec.batching(), &initial, &seeds);
     runs.zip(seeds)
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
-            let eval = evaluate(&layout, &final_params);
-            let outcome = classify(&eval, &spec.tolerances);
-            let init = init_events(&layout, &initial);
-            RunRecord { config_index, run, seed, initial, init, final_params, eval, outcome }
+            let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &layout, &initial, &final_params);
+            RunRecord { config_index, run, seed, initial, final_params, codes, outputs, metrics, squares }
         })
         .collect()
 }
@@ -92,6 +137,7 @@ pub fn run_study<E>(
     let wave = population * options.threads as u64 * 2;
     let per_config = runs.end - runs.start;
     let configurations = spec.configurations();
+    let data = spec.dataset.load();
     for (config_index, config) in configurations.iter().enumerate() {
         let done = skip.saturating_sub(config_index as u64 * per_config).min(per_config);
         let mut start = runs.start + done;
@@ -102,7 +148,7 @@ pub fn run_study<E>(
             let chunks: Vec<std::ops::Range<u64>> =
                 (start..end).step_by(size as usize).map(|s| s..(s + size).min(end)).collect();
             let trained: Vec<Vec<RunRecord>> = pool.install(|| {
-                chunks.into_par_iter().map(|c| train_population(spec, engine, (config_index, config), c)).collect()
+                chunks.into_par_iter().map(|c| train_population(spec, &data, engine, (config_index, config), c)).collect()
             });
             sink(trained.into_iter().flatten().collect())?;
             start = end;

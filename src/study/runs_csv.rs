@@ -14,11 +14,12 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use super::checksums::{Checksummer, Checksums};
-use super::run::RunRecord;
+use super::run::{RunRecord, SquaresAnalysis};
 use super::{Configuration, StudySpec};
-use crate::data::{IMAGE_COUNT, IMAGES, PIXELS};
+use crate::data::{Dataset, IMAGE_COUNT, IMAGES, PIXELS};
 use crate::error::InputError;
 use crate::float::shortest;
+use crate::metrics::{Distances, Reconstruction};
 use crate::model::ParamLayout;
 use crate::outcome::{OutcomeClass, Partition, Tolerances, partition_floor};
 
@@ -27,10 +28,9 @@ pub const RUNS_FILE: &str = "runs.csv";
 /// The file name while the study is running.
 pub const PARTIAL_RUNS_FILE: &str = "runs.csv.partial";
 
-/// The columns after the configuration's, before the codes and outputs: [`RunRow`]'s fields.
-pub const RUN_COLUMNS: [&str; 16] = [
-    "run",
-    "seed",
+/// The columns after `run` and `seed` on the 2×2 images, before the codes and outputs:
+/// [`SquaresColumns`]' fields.
+pub const SQUARES_COLUMNS: [&str; 14] = [
     "final_loss",
     "class",
     "partition",
@@ -47,6 +47,11 @@ pub const RUN_COLUMNS: [&str; 16] = [
     "all_gray_init",
 ];
 
+/// The columns after `run` and `seed` on every other data set: the reconstruction metrics
+/// ([`Reconstruction`]), empty where a metric has no value (no blurred pixel to measure the
+/// distance of).
+pub const METRIC_COLUMNS: [&str; 12] = Reconstruction::NAMES;
+
 /// The configuration columns every tidy CSV starts with.
 pub const CONFIG_COLUMNS: [&str; 5] = ["widths", "init", "optimizer", "lr", "epochs"];
 
@@ -57,9 +62,9 @@ pub fn config_cells(c: &Configuration) -> Vec<String> {
 }
 
 /// One row of runs.csv: the schema in one type. A trained run becomes a row
-/// ([`RunRow::from_record`]); a row is written ([`RunRow::cells`]) and read back on resume and
-/// merge ([`RunRow::parse`]); summaries count rows, so fresh and resumed runs are counted by
-/// one code path.
+/// ([`RowFormat::row_of`]); a row is written ([`RowFormat::cells`]) and read back on resume,
+/// merge and verify ([`RowFormat::parse`]); summaries count rows, so fresh and resumed runs
+/// are counted by one code path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRow {
     /// Index of the configuration in the study's grid (written as its [`CONFIG_COLUMNS`]).
@@ -68,6 +73,21 @@ pub struct RunRow {
     pub run: u64,
     /// The run's seed.
     pub seed: u64,
+    /// The reconstruction metrics: the [`METRIC_COLUMNS`], or on the 2×2 images computed
+    /// from the codes and outputs the row holds.
+    pub metrics: Reconstruction,
+    /// On the 2×2 images, the 2×2 experiment's columns.
+    pub squares: Option<SquaresColumns>,
+    /// The cells after the fixed columns, as written: on the 2×2 images the codes, outputs,
+    /// and with `--weights` the initial and final parameters (empty where a configuration is
+    /// narrower than the study's widest); nothing on other data sets, whose arrays go to
+    /// per-run files ([`super::run_files`]).
+    pub arrays: Vec<String>,
+}
+
+/// The 2×2 experiment's columns of a run ([`SQUARES_COLUMNS`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SquaresColumns {
     /// Mean squared error of the trained network over the 16 pixel values.
     pub final_loss: f32,
     /// The class the run ends in.
@@ -96,33 +116,13 @@ pub struct RunRow {
     pub output_partition_init: Partition,
     /// All four outputs identical at init.
     pub all_gray_init: bool,
-    /// The cells after the fixed columns, as written: codes, outputs, and with `--weights`
-    /// the initial and final parameters (empty where a configuration is narrower than the
-    /// study's widest).
-    pub arrays: Vec<String>,
 }
 
-impl RunRow {
-    /// The row of a trained run, its arrays padded to the study's widest configuration.
-    fn from_record(r: &RunRecord, max_code: usize, weights: Option<&WeightColumns>) -> Self {
-        let mut arrays = Vec::new();
-        for code in &r.eval.codes {
-            arrays.extend((0..max_code).map(|k| code.get(k).map_or(String::new(), |&x| shortest(x))));
-        }
-        arrays.extend(r.eval.outputs.iter().flatten().map(|&x| shortest(x)));
-        if let Some(WeightColumns { names, index }) = weights {
-            for params in [&r.initial, &r.final_params] {
-                arrays.extend(
-                    names.iter().map(|n| index[r.config_index].get(n).map_or(String::new(), |&k| shortest(params[k]))),
-                );
-            }
-        }
-        let (o, init) = (&r.outcome, &r.init);
-        RunRow {
-            config_index: r.config_index,
-            run: r.run,
-            seed: r.seed,
-            final_loss: r.eval.loss,
+impl SquaresColumns {
+    fn of(a: &SquaresAnalysis) -> Self {
+        let (o, init) = (&a.outcome, &a.init);
+        SquaresColumns {
+            final_loss: a.eval.loss,
             class: o.class,
             partition: o.partition,
             converged: o.converged,
@@ -136,13 +136,12 @@ impl RunRow {
             l3_dead_units: init.l3_dead_units,
             output_partition_init: init.output_partition,
             all_gray_init: init.all_gray_init(),
-            arrays,
         }
     }
 
-    /// Whether the row agrees with itself: its class follows from its structure, partition,
-    /// loss and floor as the classifier decides ([`crate::outcome::classify`]), and its
-    /// init-time flags from its partitions. Names the first disagreement.
+    /// Whether the columns agree with each other: the class follows from the structure,
+    /// partition, loss and floor as the classifier decides ([`crate::outcome::classify`]),
+    /// and the init-time flags from their partitions. Names the first disagreement.
     pub fn check(&self, tol: &Tolerances) -> Result<(), String> {
         use OutcomeClass::{Diverged, Unconverged};
         if self.class == Diverged || self.structure == Diverged {
@@ -181,12 +180,8 @@ impl RunRow {
         Ok(())
     }
 
-    /// The row's cells in column order.
-    pub fn cells(&self, configs: &[Configuration]) -> Vec<String> {
-        let mut row = config_cells(&configs[self.config_index]);
-        row.extend([
-            self.run.to_string(),
-            self.seed.to_string(),
+    fn cells(&self) -> [String; 14] {
+        [
             shortest(self.final_loss),
             self.class.to_string(),
             self.partition.to_string(),
@@ -201,33 +196,14 @@ impl RunRow {
             self.l3_dead_units.to_string(),
             self.output_partition_init.to_string(),
             self.all_gray_init.to_string(),
-        ]);
-        row.extend(self.arrays.iter().cloned());
-        row
+        ]
     }
 
-    /// Reads a row written by [`RunRow::cells`] for a study with these configurations.
-    pub fn parse(record: &csv::StringRecord, configs: &[Configuration]) -> Result<Self, String> {
-        let fixed = CONFIG_COLUMNS.len() + RUN_COLUMNS.len();
-        if record.len() < fixed {
-            return Err(format!("has {} cells, fewer than the {fixed} fixed columns", record.len()));
-        }
-        let config_index = configs
-            .iter()
-            .position(|c| config_cells(c).iter().zip(record.iter()).all(|(a, b)| a == b))
-            .ok_or("its configuration is not one of this study's")?;
-        let mut cells = record.iter().skip(CONFIG_COLUMNS.len()).zip(RUN_COLUMNS);
-        let mut next = || cells.next().expect("length checked");
-        fn field<T: FromStr>((text, name): (&str, &str)) -> Result<T, String> {
-            text.parse().map_err(|_| format!("{name} '{text}' does not parse"))
-        }
+    fn parse<'a>(mut next: impl FnMut() -> (&'a str, &'static str)) -> Result<Self, String> {
         let class = |(text, name): (&str, &str)| {
             OutcomeClass::from_name(text).ok_or_else(|| format!("{name} '{text}' is not an outcome class"))
         };
-        Ok(RunRow {
-            config_index,
-            run: field(next())?,
-            seed: field(next())?,
+        Ok(SquaresColumns {
             final_loss: field(next())?,
             class: class(next())?,
             partition: field(next())?,
@@ -242,29 +218,110 @@ impl RunRow {
             l3_dead_units: field(next())?,
             output_partition_init: field(next())?,
             all_gray_init: field(next())?,
-            arrays: record.iter().skip(fixed).map(str::to_string).collect(),
         })
     }
 }
 
-/// How trained runs become rows of one study's runs.csv: the codes padded to the widest
-/// configuration, and with `--weights` every parameter under the union of the names.
+/// A cell parsed as `T`, or an error naming its column.
+fn field<T: FromStr>((text, name): (&str, &str)) -> Result<T, String> {
+    text.parse().map_err(|_| format!("{name} '{text}' does not parse"))
+}
+
+/// An optional float cell: empty for `None`.
+fn optional(x: Option<f64>) -> String {
+    x.map_or(String::new(), shortest)
+}
+
+/// The [`METRIC_COLUMNS`] of a run.
+fn metric_cells(m: &Reconstruction) -> [String; 12] {
+    [
+        shortest(m.mse),
+        shortest(m.blur),
+        shortest(m.wrong),
+        shortest(m.wrong_post),
+        optional(m.blur_fixed),
+        shortest(m.perfect_post),
+        shortest(m.near_perfect_post),
+        optional(m.distance.blurred),
+        optional(m.distance.wrong),
+        optional(m.distance.all),
+        shortest(m.code_range.0),
+        shortest(m.code_range.1),
+    ]
+}
+
+/// The reconstruction metrics from their [`METRIC_COLUMNS`].
+fn parse_metrics<'a>(mut next: impl FnMut() -> (&'a str, &'static str)) -> Result<Reconstruction, String> {
+    let mut optional = || {
+        let cell = next();
+        if cell.0.is_empty() { Ok(None) } else { field(cell).map(Some) }
+    };
+    let (mse, blur, wrong, wrong_post, blur_fixed) = (optional()?, optional()?, optional()?, optional()?, optional()?);
+    let (perfect_post, near_perfect_post) = (optional()?, optional()?);
+    let distance = Distances { blurred: optional()?, wrong: optional()?, all: optional()? };
+    let (code_min, code_max): (Option<f64>, Option<f64>) = (optional()?, optional()?);
+    let required = |x: Option<f64>, name: &str| x.ok_or_else(|| format!("{name} is empty"));
+    Ok(Reconstruction {
+        mse: required(mse, "mse")?,
+        blur: required(blur, "blur")?,
+        wrong: required(wrong, "wrong")?,
+        wrong_post: required(wrong_post, "wrong_post")?,
+        blur_fixed,
+        perfect_post: required(perfect_post, "perfect_post")?,
+        near_perfect_post: required(near_perfect_post, "near_perfect_post")?,
+        distance,
+        code_range: (required(code_min, "code_min")? as f32, required(code_max, "code_max")? as f32),
+    })
+}
+
+/// Whether metrics read back are possible values: fractions in [0, 1], distances and the
+/// error not negative, the code range in order. Names the first that is not.
+fn check_metrics(m: &Reconstruction) -> Result<(), String> {
+    let fractions = [
+        ("blur", m.blur),
+        ("wrong", m.wrong),
+        ("wrong_post", m.wrong_post),
+        ("blur_fixed", m.blur_fixed.unwrap_or(0.0)),
+        ("perfect_post", m.perfect_post),
+        ("near_perfect_post", m.near_perfect_post),
+    ];
+    if let Some((name, x)) = fractions.iter().find(|(_, x)| !(0.0..=1.0).contains(x)) {
+        return Err(format!("{name} {x} is not a fraction"));
+    }
+    let d = &m.distance;
+    let distances = [("blur_distance", d.blurred), ("wrong_distance", d.wrong), ("pixel_distance", d.all)];
+    if let Some((name, x)) = distances.iter().find(|(_, x)| x.is_some_and(|x| !(x >= 0.0))) {
+        return Err(format!("{name} {} is negative", x.unwrap()));
+    }
+    if m.mse < 0.0 || m.code_range.0 > m.code_range.1 {
+        return Err(format!("mse {} or code range {:?} impossible", m.mse, m.code_range));
+    }
+    Ok(())
+}
+
+/// How trained runs become rows of one study's runs.csv and back: the configurations, the
+/// data set's columns, on the 2×2 images the codes padded to the widest configuration, and
+/// with `--weights` every parameter under the union of the names.
 pub struct RowFormat {
-    max_code: usize,
+    configs: Vec<Configuration>,
+    /// On the 2×2 images, the data set (to measure rows read back) and the widest code.
+    squares: Option<(Dataset, usize)>,
     weights: Option<WeightColumns>,
 }
 
-/// With `--weights`: the union of parameter names over the study's widths, and for each
-/// configuration every name's index in its own layout.
+/// With `--weights` on the 2×2 images: the union of parameter names over the study's widths,
+/// and for each configuration every name's index in its own layout.
 struct WeightColumns {
     names: Vec<String>,
     index: Vec<HashMap<String, usize>>,
 }
 
 impl RowFormat {
-    /// The format of `spec`'s runs.csv, with or without the `--weights` columns.
+    /// The format of `spec`'s runs.csv, with or without the `--weights` columns (which only
+    /// the 2×2 images have: other data sets write weights to per-run files).
     pub fn new(spec: &StudySpec, weights: bool) -> Self {
-        let weights = weights.then(|| {
+        let squares = spec.dataset.is_default().then(|| (Dataset::squares_2x2(), spec.max_widths().h2));
+        let weights = (weights && squares.is_some()).then(|| {
             let names = ParamLayout::new(spec.max_widths()).names();
             let index = spec
                 .configurations()
@@ -273,12 +330,138 @@ impl RowFormat {
                 .collect();
             WeightColumns { names, index }
         });
-        RowFormat { max_code: spec.max_widths().h2, weights }
+        RowFormat { configs: spec.configurations(), squares, weights }
+    }
+
+    /// The column names.
+    pub fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = CONFIG_COLUMNS.iter().chain(&["run", "seed"]).map(|s| s.to_string()).collect();
+        let Some((_, max_code)) = self.squares else {
+            h.extend(METRIC_COLUMNS.iter().map(|c| c.to_string()));
+            return h;
+        };
+        h.extend(SQUARES_COLUMNS.iter().map(|c| c.to_string()));
+        for i in 1..=IMAGE_COUNT {
+            for k in 0..max_code {
+                h.push(format!("code_{i}_{k}"));
+            }
+        }
+        for i in 1..=IMAGE_COUNT {
+            for p in 1..=PIXELS {
+                h.push(format!("out_{i}_{p}"));
+            }
+        }
+        if let Some(WeightColumns { names, .. }) = &self.weights {
+            for prefix in ["init", "final"] {
+                h.extend(names.iter().map(|n| format!("{prefix}_{n}")));
+            }
+        }
+        h
     }
 
     /// The row a trained run is written as.
-    pub fn row_of(&self, record: &RunRecord) -> RunRow {
-        RunRow::from_record(record, self.max_code, self.weights.as_ref())
+    pub fn row_of(&self, r: &RunRecord) -> RunRow {
+        let mut arrays = Vec::new();
+        if let Some((_, max_code)) = self.squares {
+            let code = self.configs[r.config_index].widths.h2;
+            for image in r.codes.chunks(code) {
+                arrays.extend((0..max_code).map(|k| image.get(k).map_or(String::new(), |&x| shortest(x))));
+            }
+            arrays.extend(r.outputs.iter().map(|&x| shortest(x)));
+        }
+        if let Some(WeightColumns { names, index }) = &self.weights {
+            for params in [&r.initial, &r.final_params] {
+                arrays.extend(
+                    names.iter().map(|n| index[r.config_index].get(n).map_or(String::new(), |&k| shortest(params[k]))),
+                );
+            }
+        }
+        RunRow {
+            config_index: r.config_index,
+            run: r.run,
+            seed: r.seed,
+            metrics: r.metrics.clone(),
+            squares: r.squares.as_ref().map(SquaresColumns::of),
+            arrays,
+        }
+    }
+
+    /// A row's cells in column order.
+    pub fn cells(&self, row: &RunRow) -> Vec<String> {
+        let mut cells = config_cells(&self.configs[row.config_index]);
+        cells.extend([row.run.to_string(), row.seed.to_string()]);
+        match &row.squares {
+            Some(squares) => cells.extend(squares.cells()),
+            None => cells.extend(metric_cells(&row.metrics)),
+        }
+        cells.extend(row.arrays.iter().cloned());
+        cells
+    }
+
+    /// Reads a row written by [`RowFormat::cells`].
+    pub fn parse(&self, record: &csv::StringRecord) -> Result<RunRow, String> {
+        let named = if self.squares.is_some() { SQUARES_COLUMNS.len() } else { METRIC_COLUMNS.len() };
+        let fixed = CONFIG_COLUMNS.len() + 2 + named;
+        if record.len() < fixed {
+            return Err(format!("has {} cells, fewer than the {fixed} fixed columns", record.len()));
+        }
+        let config_index = self
+            .configs
+            .iter()
+            .position(|c| config_cells(c).iter().zip(record.iter()).all(|(a, b)| a == b))
+            .ok_or("its configuration is not one of this study's")?;
+        let names = ["run", "seed"].into_iter().chain(if self.squares.is_some() {
+            SQUARES_COLUMNS.to_vec()
+        } else {
+            METRIC_COLUMNS.to_vec()
+        });
+        let mut cells = record.iter().skip(CONFIG_COLUMNS.len()).zip(names);
+        let mut next = || cells.next().expect("length checked");
+        let (run, seed) = (field(next())?, field(next())?);
+        let arrays: Vec<String> = record.iter().skip(fixed).map(str::to_string).collect();
+        let (metrics, squares) = match &self.squares {
+            None => (parse_metrics(next)?, None),
+            Some((data, max_code)) => {
+                let squares = SquaresColumns::parse(next)?;
+                (self.squares_metrics(data, *max_code, config_index, &arrays)?, Some(squares))
+            }
+        };
+        Ok(RunRow { config_index, run, seed, metrics, squares, arrays })
+    }
+
+    /// The metrics of a 2×2 row from the codes and outputs it holds.
+    fn squares_metrics(
+        &self,
+        data: &Dataset,
+        max_code: usize,
+        config_index: usize,
+        arrays: &[String],
+    ) -> Result<Reconstruction, String> {
+        let code = self.configs[config_index].widths.h2;
+        let number = |k: usize| -> Result<f32, String> {
+            let text = arrays.get(k).ok_or("too few cells")?;
+            text.parse().map_err(|_| format!("cell '{text}' after the fixed columns does not parse"))
+        };
+        let codes = (0..IMAGE_COUNT)
+            .flat_map(|i| (0..code).map(move |k| i * max_code + k))
+            .map(number)
+            .collect::<Result<Vec<f32>, String>>()?;
+        let outputs = (0..IMAGE_COUNT * PIXELS).map(|k| number(IMAGE_COUNT * max_code + k)).collect::<Result<Vec<f32>, _>>()?;
+        Ok(Reconstruction::of(data, &outputs, &codes))
+    }
+
+    /// Whether a row agrees with itself ([`SquaresColumns::check`] on the 2×2 images, possible
+    /// metric values elsewhere). Names the first disagreement.
+    pub fn check(&self, row: &RunRow, tol: &Tolerances) -> Result<(), String> {
+        match &row.squares {
+            Some(squares) => squares.check(tol),
+            None => check_metrics(&row.metrics),
+        }
+    }
+
+    /// Whether `--weights` changes the columns (it does on the 2×2 images only).
+    fn weights_in_header(&self) -> bool {
+        self.squares.is_some()
     }
 }
 
@@ -287,7 +470,6 @@ pub struct RunsCsv {
     file: BufWriter<File>,
     checksummer: Checksummer,
     dir: PathBuf,
-    configs: Vec<Configuration>,
     format: RowFormat,
 }
 
@@ -314,26 +496,7 @@ fn record_bytes<I: AsRef<[u8]>>(cells: impl IntoIterator<Item = I>) -> anyhow::R
 impl RunsCsv {
     /// The column names for a study.
     pub fn header(spec: &StudySpec, weights: bool) -> Vec<String> {
-        let mut h: Vec<String> = CONFIG_COLUMNS.iter().map(|s| s.to_string()).collect();
-        h.extend(RUN_COLUMNS.iter().map(|c| c.to_string()));
-        let max = spec.max_widths();
-        for i in 1..=IMAGE_COUNT {
-            for k in 0..max.h2 {
-                h.push(format!("code_{i}_{k}"));
-            }
-        }
-        for i in 1..=IMAGE_COUNT {
-            for p in 1..=PIXELS {
-                h.push(format!("out_{i}_{p}"));
-            }
-        }
-        if weights {
-            let names = ParamLayout::new(max).names();
-            for prefix in ["init", "final"] {
-                h.extend(names.iter().map(|n| format!("{prefix}_{n}")));
-            }
-        }
-        h
+        RowFormat::new(spec, weights).header()
     }
 
     /// Creates `runs.csv.partial` in `dir` and writes the header.
@@ -378,13 +541,7 @@ impl RunsCsv {
     }
 
     fn around(file: BufWriter<File>, checksummer: Checksummer, dir: &Path, spec: &StudySpec, weights: bool) -> Self {
-        RunsCsv {
-            file,
-            checksummer,
-            dir: dir.to_path_buf(),
-            configs: spec.configurations(),
-            format: RowFormat::new(spec, weights),
-        }
+        RunsCsv { file, checksummer, dir: dir.to_path_buf(), format: RowFormat::new(spec, weights) }
     }
 
     /// Rows in the file.
@@ -404,7 +561,7 @@ impl RunsCsv {
 
     /// Appends one row.
     pub fn write(&mut self, row: &RunRow) -> anyhow::Result<()> {
-        let bytes = record_bytes(row.cells(&self.configs))?;
+        let bytes = record_bytes(self.format.cells(row))?;
         self.checksummer.add(&bytes);
         self.file.write_all(&bytes)?;
         Ok(())
@@ -464,7 +621,7 @@ pub enum Trust {
 
 /// Reads a runs.csv back, trusting a row only when the checksum of its block (or tail)
 /// matches `checksums`, it parses, it is the run it should be (runs `runs` of every
-/// configuration, in order), and it agrees with itself ([`RunRow::check`]). Trusted rows go
+/// configuration, in order), and it agrees with itself ([`RowFormat::check`]). Trusted rows go
 /// to `on_row` in order. With [`Trust::StopAtDamage`] reading stops at the first block that
 /// fails; with [`Trust::Audit`] every row that parses goes to `on_row` and every fault is
 /// listed in [`ReadBack::problems`]. A last row cut short (no newline) is dropped silently:
@@ -487,21 +644,21 @@ pub fn read_back(
         return Ok(None);
     }
     let header = parse_record(&line).ok_or_else(|| InputError::field(field(), "its header does not parse"))?;
-    let found = header_weights(spec, &header).filter(|w| weights.is_none_or(|expected| expected == *w));
+    let found = header_weights(spec, &header, weights);
     let Some(weights) = found else {
         return Err(InputError::field(
             field(),
             "its columns are not this study's (was it run with a different --weights?); pass --restart to start over",
         ));
     };
-    let configs = spec.configurations();
-    let total = (runs.end - runs.start) * configs.len() as u64;
+    let format = RowFormat::new(spec, weights);
+    let total = (runs.end - runs.start) * spec.configurations().len() as u64;
     let row_at = |index: u64, bytes: &[u8]| -> Result<RunRow, String> {
         let row = parse_record(bytes)
             .ok_or_else(|| "it does not parse".to_string())
-            .and_then(|r| RunRow::parse(&r, &configs))
+            .and_then(|r| format.parse(&r))
             .and_then(|row| check_order(runs, total, index, &row).map(|_| row))
-            .and_then(|row| row.check(&spec.tolerances).map(|_| row));
+            .and_then(|row| format.check(&row, &spec.tolerances).map(|_| row));
         row.map_err(|e| format!("row {} is not a row of this study ({e})", index + 1))
     };
     let mut read = ReadBack {
@@ -613,9 +770,15 @@ fn check_order(runs: &Range<u64>, total: u64, index: u64, row: &RunRow) -> Resul
 }
 
 /// Whether a header is this study's runs.csv header with (`Some(true)`) or without
-/// (`Some(false)`) the `--weights` columns; `None` if it is neither.
-fn header_weights(spec: &StudySpec, header: &csv::StringRecord) -> Option<bool> {
-    [false, true].into_iter().find(|&w| header.iter().eq(RunsCsv::header(spec, w).iter().map(String::as_str)))
+/// (`Some(false)`) the `--weights` columns, as `expected` says where it says (`None`:
+/// either); `None` if it is neither. Where `--weights` does not change the columns (data sets
+/// other than the 2×2 images), the header says nothing and the expectation stands.
+fn header_weights(spec: &StudySpec, header: &csv::StringRecord, expected: Option<bool>) -> Option<bool> {
+    let matches = |w: bool| header.iter().eq(RunsCsv::header(spec, w).iter().map(String::as_str));
+    if !RowFormat::new(spec, true).weights_in_header() {
+        return matches(false).then_some(expected.unwrap_or(false));
+    }
+    [false, true].into_iter().find(|&w| matches(w)).filter(|w| expected.is_none_or(|e| e == *w))
 }
 
 /// The finished runs.csv of a shard holding runs `runs` of every configuration of `spec`,
@@ -647,12 +810,12 @@ pub fn read_rows(
         ));
     }
     let file = File::open(&path).map_err(|e| InputError::field(path.display().to_string(), e))?;
-    let configs = spec.configurations();
+    let format = RowFormat::new(spec, read.weights);
     let mut records = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file)).into_records();
     let rows = (0..total).map(move |index| {
         let bad = |e: String| InputError::field(path.display().to_string(), format!("row {}: {e}", index + 1));
         let record = records.next().ok_or_else(|| bad("missing".into()))?.map_err(|e| bad(e.to_string()))?;
-        RunRow::parse(&record, &configs).map_err(bad)
+        format.parse(&record).map_err(bad)
     });
     Ok((read.weights, rows))
 }
@@ -684,16 +847,16 @@ mod tests {
     fn rows_read_back_to_what_was_written() {
         for weights in [false, true] {
             let (spec, csv, records, _dir) = trained(weights);
-            let configs = spec.configurations();
+            let format = RowFormat::new(&spec, weights);
             let width = RunsCsv::header(&spec, weights).len();
             for record in &records {
                 let row = csv.row_of(record);
-                let cells = row.cells(&configs);
+                let cells = format.cells(&row);
                 assert_eq!(cells.len(), width);
-                let parsed = RunRow::parse(&csv::StringRecord::from(cells.clone()), &configs).unwrap();
-                assert_eq!(parsed.cells(&configs), cells);
+                let parsed = format.parse(&csv::StringRecord::from(cells.clone())).unwrap();
+                assert_eq!(format.cells(&parsed), cells);
                 // NaN losses of diverged runs compare unequal; everything else must match.
-                if !row.final_loss.is_nan() {
+                if !row.metrics.mse.is_nan() {
                     assert_eq!(parsed, row);
                 }
             }
@@ -703,18 +866,18 @@ mod tests {
     #[test]
     fn damaged_rows_are_refused_naming_the_fault() {
         let (spec, csv, records, _dir) = trained(false);
-        let configs = spec.configurations();
-        let cells = csv.row_of(&records[0]).cells(&configs);
+        let format = RowFormat::new(&spec, false);
+        let cells = format.cells(&csv.row_of(&records[0]));
+        let header = format.header();
         let damaged = |column: &str, value: &str| {
             let mut c = cells.clone();
-            let k = CONFIG_COLUMNS.iter().chain(RUN_COLUMNS.iter()).position(|n| *n == column).unwrap();
-            c[k] = value.to_string();
-            RunRow::parse(&csv::StringRecord::from(c), &configs).unwrap_err()
+            c[header.iter().position(|n| *n == column).unwrap()] = value.to_string();
+            format.parse(&csv::StringRecord::from(c)).unwrap_err()
         };
         assert!(damaged("class", "grey").contains("class"));
         assert!(damaged("partition", "12|2|4").contains("partition"));
         assert!(damaged("run", "-1").contains("run"));
         assert!(damaged("widths", "9-9-9").contains("configuration"));
-        assert!(RunRow::parse(&csv::StringRecord::from(vec!["2-1-2"]), &configs).unwrap_err().contains("cells"));
+        assert!(format.parse(&csv::StringRecord::from(vec!["2-1-2"])).unwrap_err().contains("cells"));
     }
 }
