@@ -76,10 +76,13 @@ fn late_training(c: &mut Criterion) {
 }
 
 /// A1 2-1-2 on the paper's 32 × 32 line images (1000 images, mini-batches of 32, each run in
-/// its own order) with burn on Flex: P = 64 networks trained together for one epoch a call.
+/// its own order): P = 64 networks trained together for one epoch a call, by the native
+/// kernel for any image size and by burn on Flex. "early" starts from the initial networks;
+/// "late" from the same networks after 300 epochs, where outputs have saturated (late
+/// training is where subnormals and saturated sigmoids would cost, docs/performance.md).
 fn lines_32(c: &mut Criterion) {
     use aemc::data::lines::lines;
-    use aemc::engine::{Batching, Engine};
+    use aemc::engine::{Batching, Engine, NativeEngine};
     use aemc::model::{Initializer, ParamLayout};
     use aemc::rng::RunRng;
     use criterion::Throughput;
@@ -91,12 +94,18 @@ fn lines_32(c: &mut Criterion) {
     let mut rng = RunRng::new(1);
     let init: Vec<Vec<f32>> = (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
     let seeds: Vec<u64> = (0..population as u64).collect();
+    let batching = Batching::MiniBatch { size: 32 };
     let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 1 };
-    let engine = BurnEngine::flex();
+    let late = NativeEngine.train_on(&TrainSpec { epochs: 300, ..spec }, &data, batching, &init, &seeds);
     group.throughput(Throughput::Elements(population as u64));
-    group.bench_function(format!("burn/{widths}/{population}"), |b| {
-        b.iter(|| engine.train_on(&spec, &data, Batching::MiniBatch { size: 32 }, &init, &seeds))
-    });
+    let engines: [(&str, &dyn Engine); 2] = [("native", &NativeEngine), ("burn", &BurnEngine::flex())];
+    for (name, engine) in engines {
+        for (stage, start) in [("early", &init), ("late", &late)] {
+            group.bench_function(format!("{name}/{widths}/{population}/{stage}"), |b| {
+                b.iter(|| engine.train_on(&spec, &data, batching, start, &seeds))
+            });
+        }
+    }
     group.finish();
 }
 

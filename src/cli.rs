@@ -106,9 +106,13 @@ pub struct ExecArgs {
     /// for the gpu engine].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub population: Option<u64>,
-    /// Add every initial and final parameter to runs.csv.
+    /// Record every initial and final parameter: as runs.csv columns on squares-2x2, else in
+    /// a file per run under runs/.
     #[arg(long)]
     pub weights: bool,
+    /// Write every run's bottleneck codes and reconstructions to a file per run under runs/.
+    #[arg(long)]
+    pub outputs: bool,
     /// The training engine [default: the study's, else native].
     #[arg(long, value_enum)]
     pub engine: Option<EngineKind>,
@@ -219,7 +223,8 @@ impl RunArgs {
         spec.validate().map_err(|e| InputError::field(format!("{}: {}", self.study.display(), e.field), e.message))?;
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
         let out = self.out.unwrap_or_else(|| default_out(&spec, shard));
-        Ok(Invocation { spec, out, options, weights: self.exec.weights, shard, restart: self.exec.restart })
+        let (weights, outputs) = (self.exec.weights, self.exec.outputs);
+        Ok(Invocation { spec, out, options, weights, outputs, shard, restart: self.exec.restart })
     }
 }
 
@@ -244,8 +249,9 @@ impl SweepArgs {
         };
         let options = options(&self.exec, &mut spec);
         // Study-file keys and sweep flags share names: report the flag.
-        spec.validate().map_err(|e| InputError::field(format!("--{}", e.field), e.message))?;
+        spec.validate().map_err(|e| InputError::field(format!("--{}", e.field.replace('_', "-")), e.message))?;
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
-        Ok(Invocation { spec, out: self.out, options, weights: self.exec.weights, shard, restart: self.exec.restart })
+        let (weights, outputs) = (self.exec.weights, self.exec.outputs);
+        Ok(Invocation { spec, out: self.out, options, weights, outputs, shard, restart: self.exec.restart })
     }
 }

@@ -97,6 +97,10 @@ fn bad_input_is_refused_with_one_line() {
     std::fs::write(&malformed, "name = \"x\"\nruns = [").unwrap();
     let unknown_key = dir.path().join("unknown.toml");
     std::fs::write(&unknown_key, format!("{TINY}colour = \"red\"\n")).unwrap();
+    let small_lines = dir.path().join("small-lines.toml");
+    std::fs::write(&small_lines, format!("{TINY}[dataset]\nname = \"lines-32\"\nsize = 1\n")).unwrap();
+    let no_images = dir.path().join("no-images.toml");
+    std::fs::write(&no_images, format!("{TINY}[dataset]\nname = \"lines-32\"\nimages = 0\n")).unwrap();
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "").unwrap();
     let out = dir.path().join("out");
@@ -165,6 +169,13 @@ fn bad_input_is_refused_with_one_line() {
             ],
             "--epochs",
         ),
+        (sweep(&["--dataset", "mnist"]), "unknown data set 'mnist'"),
+        (sweep(&["--dataset", "lines-32", "--batch-size", "0"]), "--batch-size: 0 is not between 1 and"),
+        (sweep(&["--dataset", "lines-32", "--batch-size", "1001"]), "the data set's 1000 images"),
+        (sweep(&["--batch-size", "5"]), "--batch-size: 5 is not between 1 and the data set's 4 images"),
+        (sweep(&["--dataset", "lines-32", "--engine", "gpu"]), "engine gpu trains squares-2x2 in full batches only"),
+        (vec!["run".into(), small_lines.to_str().unwrap().into()], "dataset.size"),
+        (vec!["run".into(), no_images.to_str().unwrap().into()], "dataset.images"),
         (vec!["run".into(), malformed.to_str().unwrap().into()], "line 2"),
         (vec!["run".into(), unknown_key.to_str().unwrap().into()], "colour"),
         (vec!["run".into(), dir.path().join("missing.toml").to_str().unwrap().into()], "cannot read"),

@@ -89,8 +89,7 @@ impl DatasetSpec {
             Some(other) => return Err(format!("dataset.name: {other} is not a name; use {NAMES}")),
             None => return Err(format!("dataset.name: missing; the [dataset] table needs name = {NAMES}")),
         };
-        let spec = Self::from_name(name)
-            .ok_or_else(|| format!("dataset: unknown data set '{name}'; use {NAMES}"))?;
+        let spec = Self::from_name(name).ok_or_else(|| format!("dataset: unknown data set '{name}'; use {NAMES}"))?;
         let options: &[&str] = match spec {
             DatasetSpec::Squares2x2 => &[],
             DatasetSpec::Lines { .. } => &["size", "images", "seed"],

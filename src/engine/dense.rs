@@ -71,10 +71,9 @@ pub fn exp(x: f32) -> f32 {
     let shifted = x * LOG2_E + SHIFT;
     let n = shifted - SHIFT;
     let r = x - n * LN2_HI - n * LN2_LO;
-    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
-        + 1.666_666_5e-1)
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let er = p * (r * r) + r + 1.0;
     let scale = f32::from_bits(((shifted.to_bits() as i32 - SHIFT.to_bits() as i32 + 127) << 23) as u32);
     er * scale
@@ -219,8 +218,12 @@ fn train_network(
     let mut theta = shape.transposed(initial, true);
     let (mut g, mut m, mut v) = (vec![0.0f32; theta.len()], vec![0.0f32; theta.len()], vec![0.0f32; theta.len()]);
     let widest = shape.layout.layers.iter().map(|l| l.fan_out).max().unwrap_or(0);
-    let mut scratch =
-        Scratch { pre1: vec![0.0; widest], code: vec![0.0; widest], pre3: vec![0.0; widest], z: vec![0.0; shape.pixels] };
+    let mut scratch = Scratch {
+        pre1: vec![0.0; widest],
+        code: vec![0.0; widest],
+        pre3: vec![0.0; widest],
+        z: vec![0.0; shape.pixels],
+    };
     let count = data.count();
     let in_order: Vec<usize> = (0..count).collect();
     let mut t = 0u32;
@@ -338,7 +341,8 @@ mod tests {
 
     #[test]
     fn internal_order_round_trips() {
-        let shape = Shape { layout: ParamLayout::for_pixels(9, crate::model::Widths::new(3, 2, 4).unwrap()), pixels: 9 };
+        let shape =
+            Shape { layout: ParamLayout::for_pixels(9, crate::model::Widths::new(3, 2, 4).unwrap()), pixels: 9 };
         let params: Vec<f32> = (0..shape.layout.len).map(|k| k as f32).collect();
         let inner = shape.transposed(&params, true);
         assert_ne!(inner, params);

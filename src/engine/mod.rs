@@ -5,9 +5,9 @@ pub mod burn;
 pub mod dense;
 pub mod expf;
 pub mod flush;
-pub mod isa;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
+pub mod isa;
 pub mod native;
 
 use crate::data::{Dataset, DatasetSpec};

@@ -156,6 +156,9 @@ mod tests {
         assert_eq!(check(near, (0.1, 0.2)).verdict(), "supported");
         assert_eq!(check(post, (0.02, 0.03)).verdict(), "contradicted");
         assert_eq!(check(post, (0.02, 0.03)).criterion(), "< 0.01");
-        assert_eq!(BlurCheck { measured: None, ..check(near, (0.0, 0.0)) }.verdict(), "inconclusive: nothing to measure");
+        assert_eq!(
+            BlurCheck { measured: None, ..check(near, (0.0, 0.0)) }.verdict(),
+            "inconclusive: nothing to measure"
+        );
     }
 }

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::StudySpec;
 use super::output::{prepare, write_state};
 use super::run::{RunOptions, run_study};
+use super::run_files::RunFiles;
 use super::runs_csv::{RunRow, RunsCsv};
 use super::state::{Shard, State};
 
@@ -22,8 +23,11 @@ pub struct Invocation {
     pub out: PathBuf,
     /// Threads and population size.
     pub options: RunOptions,
-    /// Whether runs.csv carries every parameter.
+    /// Whether every parameter is recorded: as runs.csv columns on the 2×2 images, else in
+    /// per-run files ([`super::run_files`]).
     pub weights: bool,
+    /// Whether every run's codes and reconstructions go to per-run files.
+    pub outputs: bool,
     /// Which part of the runs to do.
     pub shard: Shard,
     /// Whether to discard another study's results in `out`.
@@ -75,10 +79,16 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
             .expect("a valid template")
             .progress_chars("=> "),
     );
+    let data = spec.dataset.load();
+    let per_run_weights = inv.weights && !data.is_squares_2x2();
+    let run_files = RunFiles::new(&inv.out, spec.configurations(), data.pixels(), inv.outputs, per_run_weights);
     let kill_after = kill_after_wave();
     let mut waves = 0;
     run_study(spec, engine.as_ref(), &inv.options, range, done, |wave| {
         for record in &wave {
+            if let Some(files) = &run_files {
+                files.write(record)?;
+            }
             let row = runs_csv.row_of(record);
             runs_csv.write(&row)?;
             on_row(&row);

@@ -127,6 +127,7 @@ mod tests {
             out,
             options: RunOptions { threads: 1, population: 3 },
             weights: false,
+            outputs: false,
             shard,
             restart: false,
         };

@@ -6,6 +6,7 @@ pub mod execute;
 pub mod merge;
 pub mod output;
 pub mod run;
+pub mod run_files;
 pub mod runs_csv;
 pub mod state;
 

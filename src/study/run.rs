@@ -148,7 +148,10 @@ pub fn run_study<E>(
             let chunks: Vec<std::ops::Range<u64>> =
                 (start..end).step_by(size as usize).map(|s| s..(s + size).min(end)).collect();
             let trained: Vec<Vec<RunRecord>> = pool.install(|| {
-                chunks.into_par_iter().map(|c| train_population(spec, &data, engine, (config_index, config), c)).collect()
+                chunks
+                    .into_par_iter()
+                    .map(|c| train_population(spec, &data, engine, (config_index, config), c))
+                    .collect()
             });
             sink(trained.into_iter().flatten().collect())?;
             start = end;

@@ -81,7 +81,7 @@ pub struct RunRow {
     /// The cells after the fixed columns, as written: on the 2×2 images the codes, outputs,
     /// and with `--weights` the initial and final parameters (empty where a configuration is
     /// narrower than the study's widest); nothing on other data sets, whose arrays go to
-    /// per-run files ([`super::run_files`]).
+    /// per-run files (`--outputs`, `--weights`).
     pub arrays: Vec<String>,
 }
 
@@ -290,8 +290,8 @@ fn check_metrics(m: &Reconstruction) -> Result<(), String> {
     }
     let d = &m.distance;
     let distances = [("blur_distance", d.blurred), ("wrong_distance", d.wrong), ("pixel_distance", d.all)];
-    if let Some((name, x)) = distances.iter().find(|(_, x)| x.is_some_and(|x| !(x >= 0.0))) {
-        return Err(format!("{name} {} is negative", x.unwrap()));
+    if let Some((name, x)) = distances.iter().find(|(_, x)| x.is_some_and(|x| x < 0.0 || x.is_nan())) {
+        return Err(format!("{name} {} is not a distance", x.unwrap()));
     }
     if m.mse < 0.0 || m.code_range.0 > m.code_range.1 {
         return Err(format!("mse {} or code range {:?} impossible", m.mse, m.code_range));
@@ -446,7 +446,8 @@ impl RowFormat {
             .flat_map(|i| (0..code).map(move |k| i * max_code + k))
             .map(number)
             .collect::<Result<Vec<f32>, String>>()?;
-        let outputs = (0..IMAGE_COUNT * PIXELS).map(|k| number(IMAGE_COUNT * max_code + k)).collect::<Result<Vec<f32>, _>>()?;
+        let outputs =
+            (0..IMAGE_COUNT * PIXELS).map(|k| number(IMAGE_COUNT * max_code + k)).collect::<Result<Vec<f32>, _>>()?;
         Ok(Reconstruction::of(data, &outputs, &codes))
     }
 

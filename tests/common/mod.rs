@@ -61,7 +61,8 @@ pub fn class_counts(spec: &StudySpec, engine: &dyn Engine, population: usize) ->
     let options = RunOptions { threads: 2, population };
     run_study(spec, engine, &options, 0..spec.runs, 0, |wave| {
         for r in wave {
-            counts[OutcomeClass::ALL.iter().position(|&k| k == r.squares.as_ref().unwrap().outcome.class).unwrap()] += 1;
+            counts[OutcomeClass::ALL.iter().position(|&k| k == r.squares.as_ref().unwrap().outcome.class).unwrap()] +=
+                1;
         }
         Ok::<(), ()>(())
     })
