@@ -205,16 +205,18 @@ fn accumulate(shape: &Shape, theta: &[f32], g: &mut [f32], x: &[f32], scale: f32
     }
 }
 
+/// What every network of a population is trained on, and how.
+struct Task<'a> {
+    spec: &'a TrainSpec,
+    data: &'a Dataset,
+    batching: Batching,
+    shape: Shape,
+}
+
 /// Trains one network (module documentation); `initial` in [`ParamLayout`]'s order.
 #[inline(always)]
-fn train_network(
-    spec: &TrainSpec,
-    data: &Dataset,
-    batching: Batching,
-    shape: &Shape,
-    initial: &[f32],
-    seed: u64,
-) -> Vec<f32> {
+fn train_network(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
+    let Task { spec, data, batching, ref shape } = *task;
     let mut theta = shape.transposed(initial, true);
     let (mut g, mut m, mut v) = (vec![0.0f32; theta.len()], vec![0.0f32; theta.len()], vec![0.0f32; theta.len()]);
     let widest = shape.layout.layers.iter().map(|l| l.fan_out).max().unwrap_or(0);
@@ -253,30 +255,18 @@ fn train_network(
     shape.transposed(&theta, false)
 }
 
+/// [`train_network`] compiled for AVX-512.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-fn train_network_avx512(
-    spec: &TrainSpec,
-    data: &Dataset,
-    batching: Batching,
-    shape: &Shape,
-    initial: &[f32],
-    seed: u64,
-) -> Vec<f32> {
-    train_network(spec, data, batching, shape, initial, seed)
+fn train_network_avx512(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
+    train_network(task, initial, seed)
 }
 
+/// [`train_network`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn train_network_avx2(
-    spec: &TrainSpec,
-    data: &Dataset,
-    batching: Batching,
-    shape: &Shape,
-    initial: &[f32],
-    seed: u64,
-) -> Vec<f32> {
-    train_network(spec, data, batching, shape, initial, seed)
+fn train_network_avx2(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
+    train_network(task, initial, seed)
 }
 
 /// Trains each network of a population on `data` with the kernel compiled for `isa`
@@ -292,6 +282,7 @@ pub fn train_with_isa(
     assert!(isa.available(), "{} is not available on this CPU", isa.name());
     assert!(batching == Batching::Full || seeds.len() == initial.len(), "one seed per network");
     let shape = Shape { layout: ParamLayout::for_pixels(data.pixels(), spec.widths), pixels: data.pixels() };
+    let task = Task { spec, data, batching, shape };
     flushing(|| {
         initial
             .par_iter()
@@ -301,11 +292,11 @@ pub fn train_with_isa(
                 match isa {
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: the CPU runs AVX-512F (asserted above).
-                    Isa::Avx512 => unsafe { train_network_avx512(spec, data, batching, &shape, net, seed) },
+                    Isa::Avx512 => unsafe { train_network_avx512(&task, net, seed) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: the CPU runs AVX2 and FMA (asserted above).
-                    Isa::Avx2 => unsafe { train_network_avx2(spec, data, batching, &shape, net, seed) },
-                    _ => train_network(spec, data, batching, &shape, net, seed),
+                    Isa::Avx2 => unsafe { train_network_avx2(&task, net, seed) },
+                    _ => train_network(&task, net, seed),
                 }
             })
             .collect()
