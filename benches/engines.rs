@@ -60,7 +60,7 @@ fn late_training(c: &mut Criterion) {
         let early = TrainState::new(&networks(widths, population));
         let mut late = early.clone();
         let trained_before =
-            TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: STUDY_EPOCHS - TIMED_EPOCHS };
+            TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: STUDY_EPOCHS - TIMED_EPOCHS, vae: None };
         NativeEngine.train_further(&trained_before, &mut late);
         let states: Vec<(String, Isa, &TrainState)> = isas
             .iter()
@@ -95,7 +95,7 @@ fn lines_32(c: &mut Criterion) {
     let init: Vec<Vec<f32>> = (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
     let seeds: Vec<u64> = (0..population as u64).collect();
     let batching = Batching::MiniBatch { size: 32 };
-    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 1 };
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 1, vae: None };
     let late = NativeEngine.train_on(&TrainSpec { epochs: 300, ..spec }, &data, batching, &init, &seeds);
     group.throughput(Throughput::Elements(population as u64));
     let engines: [(&str, &dyn Engine); 2] = [("native", &NativeEngine), ("burn", &BurnEngine::flex())];

@@ -9,6 +9,7 @@ use crate::audit::Sample;
 use crate::data::DatasetSpec;
 use crate::engine::{BurnDevice, EngineKind};
 use crate::error::InputError;
+use crate::model::vae::ModelKind;
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
@@ -165,6 +166,10 @@ pub struct SweepArgs {
     /// Images per training step [default: every image for squares-2x2, else 32].
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// The autoencoder: ae (A1) or vae (A2, read as the paper's formula; a study file's [vae]
+    /// table sets other readings).
+    #[arg(long, value_enum, default_value = "ae")]
+    pub model: ModelKind,
     /// Comma-separated initialisers.
     #[arg(long, value_delimiter = ',', default_value = "glorot-uniform")]
     pub init: Vec<Initializer>,
@@ -237,6 +242,9 @@ impl SweepArgs {
             runs: self.runs,
             dataset: self.dataset,
             batch_size: self.batch_size,
+            model: self.model,
+            vae: None,
+            vae_samples: None,
             widths: self.widths,
             init: self.init,
             optimizer: self.optimizer,

@@ -88,7 +88,7 @@ fn zero_biases(layout: &ParamLayout, params: &mut [f32], layers: std::ops::Range
 }
 
 fn sgd_step(widths: Widths, params: &[f32]) -> Vec<f32> {
-    let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 1.0, epochs: 1 };
+    let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 1.0, epochs: 1, vae: None };
     BurnEngine::flex().train(&spec, &[params.to_vec()]).remove(0)
 }
 

@@ -35,7 +35,7 @@ fn gpu_matches_native_step_by_step() {
     for widths in [Widths::PAPER, Widths::new(5, 2, 5).unwrap()] {
         let init = networks(widths, Initializer::GlorotUniform, 1000, 42);
         for epochs in [1, 10, 1000] {
-            let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
+            let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs, vae: None };
             let (on_gpu, native) = (gpu.train(&spec, &init), NativeEngine.train(&spec, &init));
             let diff = max_difference(&on_gpu, &native);
             let identical = on_gpu.iter().zip(&native).filter(|(a, b)| a == b).count();
@@ -58,7 +58,7 @@ fn gpu_matches_native_for_sgd_and_other_widths() {
     let Some(gpu) = gpu() else { return };
     for widths in [Widths::new(3, 2, 7).unwrap(), Widths::new(8, 3, 8).unwrap()] {
         let init = networks(widths, Initializer::TorchDefault, 77, 7);
-        let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 0.1, epochs: 300 };
+        let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr: 0.1, epochs: 300, vae: None };
         let diff = max_difference(&gpu.train(&spec, &init), &NativeEngine.train(&spec, &init));
         assert!(diff <= 1e-5, "{widths}: {diff}");
     }
@@ -72,7 +72,7 @@ fn gpu_training_spans_launches_and_batches() {
     let Some(gpu) = gpu() else { return };
     let widths = Widths::PAPER;
     let init = networks(widths, Initializer::GlorotUniform, 64, 5);
-    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 450 };
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 450, vae: None };
     let whole = gpu.clone().with_epochs_per_launch(450).train(&spec, &init);
     assert_eq!(gpu.clone().with_epochs_per_launch(100).train(&spec, &init), whole);
     assert_eq!(gpu.with_networks_per_batch(10).train(&spec, &init), whole);
@@ -99,7 +99,7 @@ fn burn_on_wgpu_matches_burn_on_flex() {
     let Some(engine) = found_or_skip(found, gpu_required()) else { return };
     let widths = Widths::PAPER;
     let init = networks(widths, Initializer::GlorotUniform, 50, 3);
-    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 10 };
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 10, vae: None };
     let diff = max_difference(&engine.train(&spec, &init), &BurnEngine::flex().train(&spec, &init));
     assert!(diff <= 1e-5, "{diff}");
 }

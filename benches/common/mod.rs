@@ -29,7 +29,7 @@ pub fn bench_engines(
     engines: &[(&str, &dyn Engine, u32)],
 ) {
     for &(name, engine, epochs) in engines {
-        let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
+        let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs, vae: None };
         group.throughput(Throughput::Elements(init.len() as u64 * epochs as u64));
         group.bench_with_input(BenchmarkId::new(format!("{name}/{widths}"), init.len()), init, |b, init| {
             b.iter(|| engine.train(&spec, init))
@@ -46,7 +46,7 @@ pub fn bench_states(
     epochs: u32,
     states: &[(String, Isa, &TrainState)],
 ) {
-    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs };
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs, vae: None };
     for (name, isa, state) in states {
         let population = state.params.len();
         group.throughput(Throughput::Elements(population as u64 * epochs as u64));

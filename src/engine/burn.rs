@@ -8,8 +8,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::{Batching, Engine, TrainSpec};
 use crate::data::Dataset;
 use crate::model::ParamLayout;
+use crate::model::vae::{Sigma, VaeSpec};
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer, adam_alpha};
-use crate::rng::data_order;
+use crate::rng::{data_order, vae_noise};
 
 /// How a dense layer multiplies a population's activations `[P, 4, in]` by its kernels
 /// `[P, in, out]`.
@@ -53,13 +54,13 @@ impl BurnEngine {
     }
 }
 
-/// The eight parameter tensors of a population: (kernel, bias) for layers 1 to 4.
+/// The parameter tensors of a population: (kernel, bias) for layers 1 to 4, then A2's b head.
 type Params = Vec<Tensor<3>>;
 
 fn to_tensors(layout: &ParamLayout, initial: &[Vec<f32>], device: &Device) -> Params {
     let p = initial.len();
-    let mut tensors = Vec::with_capacity(8);
-    for slot in &layout.layers {
+    let mut tensors = Vec::with_capacity(10);
+    for slot in layout.slots() {
         let (fi, fo) = (slot.fan_in, slot.fan_out);
         let w: Vec<f32> =
             initial.iter().flat_map(|n| n[slot.weight_offset..slot.weight_offset + fi * fo].iter().copied()).collect();
@@ -74,7 +75,7 @@ fn to_tensors(layout: &ParamLayout, initial: &[Vec<f32>], device: &Device) -> Pa
 fn from_tensors(layout: &ParamLayout, params: Params, p: usize) -> Vec<Vec<f32>> {
     let mut nets = vec![vec![0.0f32; layout.len]; p];
     for (k, tensor) in params.into_iter().enumerate() {
-        let slot = &layout.layers[k / 2];
+        let slot = layout.slots().nth(k / 2).expect("one slot per two tensors");
         let (offset, size) = if k % 2 == 0 {
             (slot.weight_offset, slot.fan_in * slot.fan_out)
         } else {
@@ -88,8 +89,15 @@ fn from_tensors(layout: &ParamLayout, params: Params, p: usize) -> Vec<Vec<f32>>
     nets
 }
 
-/// Sum over the population of each network's mean squared error.
-fn population_loss(params: &Params, images: &Tensor<3>, product: Product) -> Tensor<1> {
+/// Sum over the population of each network's loss: the mean squared error for A1; eq. (1) as
+/// `vae` reads it for A2, decoding z = a + σ(b)·noise (`noise` already scaled by noise_std,
+/// `[P, images, h2]`).
+fn population_loss(
+    params: &Params,
+    images: &Tensor<3>,
+    product: Product,
+    vae: Option<(&VaeSpec, Tensor<3>)>,
+) -> Tensor<1> {
     let dense = |x: Tensor<3>, l: usize| {
         let w = params[2 * l].clone();
         let xw = match product {
@@ -103,11 +111,24 @@ fn population_loss(params: &Params, images: &Tensor<3>, product: Product) -> Ten
         xw + params[2 * l + 1].clone()
     };
     let h1 = relu(dense(images.clone(), 0));
-    let code = dense(h1, 1);
-    let h3 = relu(dense(code, 2));
-    let out = sigmoid(dense(h3, 3));
     let [_, n, pixels] = images.dims();
-    (out - images.clone()).square().sum().div_scalar((n * pixels) as f32)
+    let Some((v, noise)) = vae else {
+        let code = dense(h1, 1);
+        let h3 = relu(dense(code, 2));
+        let out = sigmoid(dense(h3, 3));
+        return (out - images.clone()).square().sum().div_scalar((n * pixels) as f32);
+    };
+    let (a, b) = (dense(h1.clone(), 1), dense(h1, 4));
+    let sigma = match v.sigma {
+        Sigma::ExpB => b.clone().exp(),
+        Sigma::ExpHalfB => b.clone().mul_scalar(0.5).exp(),
+    };
+    let z = a.clone() + sigma * noise;
+    let out = sigmoid(dense(relu(dense(z, 2)), 3));
+    let h2 = a.dims()[2];
+    let reconstruction = (out - images.clone()).square().sum().mul_scalar(v.reconstruction.factor(pixels) / n as f32);
+    let kl = (b.clone().add_scalar(1.0) - a.clone() * a - b.exp()).sum().mul_scalar(-0.5);
+    reconstruction + kl.mul_scalar(v.kl_weight as f32 * v.kl.factor(h2) / n as f32)
 }
 
 /// One optimiser step of one parameter tensor; `m` and `v` are Adam's moments.
@@ -144,7 +165,8 @@ impl Engine for BurnEngine {
         initial: &[Vec<f32>],
         seeds: &[u64],
     ) -> Vec<Vec<f32>> {
-        assert!(batching == Batching::Full || seeds.len() == initial.len(), "one seed per network");
+        let needs_seeds = batching != Batching::Full || spec.vae.is_some();
+        assert!(!needs_seeds || seeds.len() == initial.len(), "one seed per network");
         // burn runs a population on the calling thread; split it over the pool's threads.
         super::flush::flushing(|| {
             let threads = rayon::current_num_threads();
@@ -180,7 +202,10 @@ impl BurnEngine {
             return Vec::new();
         }
         let (n, pixels) = (data.count(), data.pixels());
-        let layout = ParamLayout::for_pixels(pixels, spec.widths);
+        let layout = match spec.vae {
+            None => ParamLayout::for_pixels(pixels, spec.widths),
+            Some(_) => ParamLayout::vae(pixels, spec.widths),
+        };
         let device = self.device.clone();
         let autodiff = device.clone().autodiff();
         let whole = Tensor::<3>::from_data(TensorData::new(data.images.clone(), [1, n, pixels]), &autodiff);
@@ -189,29 +214,42 @@ impl BurnEngine {
         let mut m: Params = params.iter().map(|t| t.zeros_like()).collect();
         let mut v: Params = m.clone();
         let mut t = 0;
+        let h2 = spec.widths.h2;
         for epoch in 0..spec.epochs {
-            let batches: Vec<Tensor<3>> = match batching {
-                Batching::Full => vec![whole.clone()],
-                Batching::MiniBatch { size } => {
-                    let orders: Vec<Vec<usize>> = seeds.iter().map(|&seed| data_order(seed, epoch, n)).collect();
-                    (0..n)
-                        .step_by(size)
-                        .map(|start| {
-                            let end = (start + size).min(n);
-                            let flat: Vec<f32> = orders
-                                .iter()
-                                .flat_map(|o| o[start..end].iter().flat_map(|&k| data.image(k)))
-                                .copied()
-                                .collect();
-                            Tensor::from_data(TensorData::new(flat, [p, end - start, pixels]), &autodiff)
-                        })
-                        .collect()
-                }
+            let (orders, size): (Vec<Vec<usize>>, usize) = match batching {
+                Batching::Full if spec.vae.is_none() => (Vec::new(), n),
+                Batching::Full => (vec![(0..n).collect(); p], n),
+                Batching::MiniBatch { size } => (seeds.iter().map(|&seed| data_order(seed, epoch, n)).collect(), size),
             };
-            for images in batches {
+            for start in (0..n).step_by(size) {
+                let end = (start + size).min(n);
+                let images = match batching {
+                    Batching::Full => whole.clone(),
+                    Batching::MiniBatch { .. } => {
+                        let flat: Vec<f32> = orders
+                            .iter()
+                            .flat_map(|o| o[start..end].iter().flat_map(|&k| data.image(k)))
+                            .copied()
+                            .collect();
+                        Tensor::from_data(TensorData::new(flat, [p, end - start, pixels]), &autodiff)
+                    }
+                };
+                // A2's noise for each network's images of this batch ([`vae_noise`]).
+                let vae = spec.vae.as_ref().map(|v| {
+                    let noise: Vec<f32> = orders
+                        .iter()
+                        .zip(seeds)
+                        .flat_map(|(o, &seed)| {
+                            o[start..end].iter().flat_map(move |&k| {
+                                (0..h2).map(move |unit| v.noise_std as f32 * vae_noise(seed, epoch, k, unit))
+                            })
+                        })
+                        .collect();
+                    (v, Tensor::from_data(TensorData::new(noise, [p, end - start, h2]), &autodiff))
+                });
                 t += 1;
                 let leaves: Params = params.iter().map(|x| x.clone().autodiff().require_grad()).collect();
-                let mut grads = population_loss(&leaves, &images, self.product).backward();
+                let mut grads = population_loss(&leaves, &images, self.product, vae).backward();
                 params = leaves
                     .into_iter()
                     .enumerate()
@@ -265,7 +303,7 @@ mod tests {
     #[test]
     fn matmul_trains_like_multiply_sum() {
         let widths = Widths::new(5, 2, 5).unwrap();
-        let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 10 };
+        let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 10, vae: None };
         let init = nets(widths, 6, 2);
         let a = BurnEngine::flex().train(&spec, &init);
         let b = BurnEngine::flex().with_product(Product::Matmul).train(&spec, &init);
@@ -277,7 +315,7 @@ mod tests {
     fn population_member_equals_network_trained_alone() {
         let engine = BurnEngine::flex();
         for widths in [Widths::PAPER, Widths::new(5, 2, 5).unwrap()] {
-            let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 300 };
+            let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 300, vae: None };
             let init = nets(widths, 9, 5);
             let together = engine.train(&spec, &init);
             for (k, net) in init.iter().enumerate() {
@@ -297,7 +335,7 @@ mod tests {
         let widths = Widths::PAPER;
         let layout = ParamLayout::new(widths);
         let lr = 1e-3f32;
-        let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr, epochs: 1 };
+        let spec = TrainSpec { widths, optimizer: Optimizer::Sgd, lr, epochs: 1, vae: None };
         for init in nets(widths, 4, 9) {
             let stepped = &engine.train(&spec, std::slice::from_ref(&init))[0];
             for k in 0..layout.len {

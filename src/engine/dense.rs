@@ -26,8 +26,9 @@ use super::isa::Isa;
 use super::{Batching, TrainSpec};
 use crate::data::Dataset;
 use crate::model::ParamLayout;
+use crate::model::vae::{Reduction, VaeSpec};
 use crate::optim::{Optimizer, adam_alpha, adam_update};
-use crate::rng::data_order;
+use crate::rng::{data_order, vae_noise};
 
 /// Lanes of the dot products' accumulators.
 const ACC: usize = 16;
@@ -120,11 +121,33 @@ struct Scratch {
     code: Vec<f32>,
     pre3: Vec<f32>,
     z: Vec<f32>,
+    /// A2's mean head a, its b head and σ(b).
+    a: Vec<f32>,
+    b: Vec<f32>,
+    sigma: Vec<f32>,
 }
 
-/// Adds one image's gradient of `scale`·Σ_p (y_p − x_p)² to `g` (all in the internal order).
+/// What A2 adds to one image's step: its reading, the image's noise ε (one per latent unit)
+/// and the KL term's factor, kl_weight times the reduction over units, over the batch size.
+#[derive(Clone, Copy)]
+struct Variational<'a> {
+    spec: &'a VaeSpec,
+    eps: &'a [f32],
+    kl_scale: f32,
+}
+
+/// Adds one image's gradient of `scale`·Σ_p (y_p − x_p)² to `g` (all in the internal order);
+/// for A2 (`vae`), decoding z = a + noise_std·σ(b)·ε, and adding the KL term's gradient.
 #[inline(always)]
-fn accumulate(shape: &Shape, theta: &[f32], g: &mut [f32], x: &[f32], scale: f32, s: &mut Scratch) {
+fn accumulate(
+    shape: &Shape,
+    theta: &[f32],
+    g: &mut [f32],
+    x: &[f32],
+    scale: f32,
+    vae: Option<Variational>,
+    s: &mut Scratch,
+) {
     let [l1, l2, l3, l4] = &shape.layout.layers;
     let pixels = shape.pixels;
     let (h1, h2, h3) = (l1.fan_out, l2.fan_out, l3.fan_out);
@@ -138,6 +161,18 @@ fn accumulate(shape: &Shape, theta: &[f32], g: &mut [f32], x: &[f32], scale: f32
             acc += s.pre1[j].max(0.0) * theta[l2.w(j, k)];
         }
         s.code[k] = acc;
+    }
+    if let Some(v) = vae {
+        let head = shape.layout.b_head.expect("A2's layout has the b head");
+        let noise_std = v.spec.noise_std as f32;
+        for k in 0..h2 {
+            let mut acc = theta[head.bias_offset + k];
+            for j in 0..h1 {
+                acc += s.pre1[j].max(0.0) * theta[head.w(j, k)];
+            }
+            (s.a[k], s.b[k], s.sigma[k]) = (s.code[k], acc, v.spec.sigma_of(acc));
+            s.code[k] = s.a[k] + noise_std * s.sigma[k] * v.eps[k];
+        }
     }
     for i in 0..h3 {
         let mut acc = theta[l3.bias_offset + i];
@@ -183,6 +218,22 @@ fn accumulate(shape: &Shape, theta: &[f32], g: &mut [f32], x: &[f32], scale: f32
             dcode[k] += theta[l3.w(k, i)] * dpre3[i];
         }
     }
+    // dcode is dL/dz; for A2 it becomes dL/da, and dhead dL/db, each with the KL term's part.
+    let mut dhead = [0.0f32; crate::model::Widths::MAX];
+    if let Some(v) = vae {
+        let head = shape.layout.b_head.expect("A2's layout has the b head");
+        let noise_std = v.spec.noise_std as f32;
+        for k in 0..h2 {
+            let dz = dcode[k];
+            dcode[k] = dz + v.kl_scale * s.a[k];
+            dhead[k] = dz * noise_std * v.eps[k] * s.sigma[k] * v.spec.dlog_sigma_db()
+                + v.kl_scale * 0.5 * (s.b[k].exp() - 1.0);
+            g[head.bias_offset + k] += dhead[k];
+            for j in 0..h1 {
+                g[head.w(j, k)] += s.pre1[j].max(0.0) * dhead[k];
+            }
+        }
+    }
     for k in 0..h2 {
         g[l2.bias_offset + k] += dcode[k];
         for j in 0..h1 {
@@ -193,7 +244,10 @@ fn accumulate(shape: &Shape, theta: &[f32], g: &mut [f32], x: &[f32], scale: f32
         if !(s.pre1[j] > 0.0 || s.pre1[j].is_nan()) {
             continue;
         }
-        let dpre1: f32 = (0..h2).map(|k| theta[l2.w(j, k)] * dcode[k]).sum();
+        let mut dpre1: f32 = (0..h2).map(|k| theta[l2.w(j, k)] * dcode[k]).sum();
+        if let Some(head) = vae.and(shape.layout.b_head) {
+            dpre1 += (0..h2).map(|k| theta[head.w(j, k)] * dhead[k]).sum::<f32>();
+        }
         if dpre1 == 0.0 {
             continue;
         }
@@ -225,7 +279,13 @@ fn train_network(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
         code: vec![0.0; widest],
         pre3: vec![0.0; widest],
         z: vec![0.0; shape.pixels],
+        a: vec![0.0; widest],
+        b: vec![0.0; widest],
+        sigma: vec![0.0; widest],
     };
+    let h2 = spec.widths.h2;
+    let mut eps = vec![0.0f32; h2];
+    let reconstruction = spec.vae.map_or(Reduction::Mean, |v| v.reconstruction);
     let count = data.count();
     let in_order: Vec<usize> = (0..count).collect();
     let mut t = 0u32;
@@ -237,9 +297,18 @@ fn train_network(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
         for batch in order.chunks(size) {
             t += 1;
             g.fill(0.0);
-            let scale = 2.0 / (batch.len() * shape.pixels) as f32;
+            // 2(y − x) over the batch's images, and over the pixels for a mean.
+            let scale = match reconstruction {
+                Reduction::Mean => 2.0 / (batch.len() * shape.pixels) as f32,
+                Reduction::Sum => 2.0 / batch.len() as f32,
+            };
             for &k in batch {
-                accumulate(shape, &theta, &mut g, data.image(k), scale, &mut scratch);
+                let vae = spec.vae.as_ref().map(|v| {
+                    eps.iter_mut().enumerate().for_each(|(unit, e)| *e = vae_noise(seed, epoch, k, unit));
+                    let kl_scale = v.kl_weight as f32 * v.kl.factor(h2) / batch.len() as f32;
+                    Variational { spec: v, eps: &eps, kl_scale }
+                });
+                accumulate(shape, &theta, &mut g, data.image(k), scale, vae, &mut scratch);
             }
             match spec.optimizer {
                 Optimizer::Sgd => theta.iter_mut().zip(&g).for_each(|(th, &g)| *th -= spec.lr * g),
@@ -281,7 +350,11 @@ pub fn train_with_isa(
 ) -> Vec<Vec<f32>> {
     assert!(isa.available(), "{} is not available on this CPU", isa.name());
     assert!(batching == Batching::Full || seeds.len() == initial.len(), "one seed per network");
-    let shape = Shape { layout: ParamLayout::for_pixels(data.pixels(), spec.widths), pixels: data.pixels() };
+    let layout = match spec.vae {
+        None => ParamLayout::for_pixels(data.pixels(), spec.widths),
+        Some(_) => ParamLayout::vae(data.pixels(), spec.widths),
+    };
+    let shape = Shape { layout, pixels: data.pixels() };
     let task = Task { spec, data, batching, shape };
     flushing(|| {
         initial

@@ -13,6 +13,7 @@ pub mod native;
 use crate::data::{Dataset, DatasetSpec};
 use crate::error::InputError;
 use crate::model::Widths;
+use crate::model::vae::{ModelKind, VaeSpec};
 use crate::optim::Optimizer;
 
 pub use self::burn::BurnEngine;
@@ -93,10 +94,14 @@ impl EngineKind {
     }
 
     /// Whether the engine trains A1 on `dataset` in `batching`; if not, what to use instead.
-    pub fn supports(self, dataset: &DatasetSpec, batching: Batching) -> Result<(), String> {
+    pub fn supports(self, dataset: &DatasetSpec, batching: Batching, model: ModelKind) -> Result<(), String> {
         let squares_full_batch = dataset.is_default() && batching == Batching::Full;
         match self {
-            EngineKind::Native | EngineKind::Burn => Ok(()),
+            EngineKind::Native => Ok(()),
+            EngineKind::Burn => Ok(()),
+            EngineKind::Gpu if model == ModelKind::Vae => {
+                Err("engine gpu trains A1 only, not model vae; use engine = \"native\"".to_string())
+            }
             EngineKind::Gpu if squares_full_batch => Ok(()),
             EngineKind::Gpu => Err(format!(
                 "engine gpu trains squares-2x2 in full batches only, not {} {}; use engine = \"native\" or \"burn\"",
@@ -134,8 +139,10 @@ pub struct TrainSpec {
     pub optimizer: Optimizer,
     /// The learning rate.
     pub lr: f32,
-    /// Number of full-batch steps.
+    /// Number of epochs (passes over the data set).
     pub epochs: u32,
+    /// For A2, the reading of its loss ([`crate::model::vae`]); `None` for A1.
+    pub vae: Option<VaeSpec>,
 }
 
 impl TrainSpec {

@@ -804,8 +804,8 @@ impl Engine for NativeEngine {
         state.params
     }
 
-    /// The fused 2×2 kernel on the paper's four images in full batches; the kernel of
-    /// [`super::dense`] on everything else.
+    /// The fused 2×2 kernel for A1 on the paper's four images in full batches; the kernel of
+    /// [`super::dense`] for everything else (A2 included).
     fn train_on(
         &self,
         spec: &TrainSpec,
@@ -814,7 +814,7 @@ impl Engine for NativeEngine {
         initial: &[Vec<f32>],
         seeds: &[u64],
     ) -> Vec<Vec<f32>> {
-        if data.is_squares_2x2() && batching == Batching::Full {
+        if data.is_squares_2x2() && batching == Batching::Full && spec.vae.is_none() {
             return self.train(spec, initial);
         }
         let isa = Isa::selected().expect("checked when the engine was chosen");

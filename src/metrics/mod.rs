@@ -12,6 +12,8 @@
 //! where the f32 sigmoid rounds to 0.5, for |z| below about 2⁻²³: there the output is exactly
 //! 0.5 and post-processes to 0 whatever the sign of z.
 
+pub mod variational;
+
 /// Output values strictly between these count as blurred (gray).
 pub const BLUR_RANGE: (f32, f32) = (0.1, 0.9);
 /// An image with a smaller fraction of wrong pixels (after post-processing) is near-perfect.

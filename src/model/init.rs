@@ -1,5 +1,5 @@
 //! Initialisers. Each draws a network's parameters from a run's random stream in the
-//! documented order: layers 1 to 4, each layer's kernel row-major `[fan_in][fan_out]`,
+//! documented order: layers 1 to 4 (then A2's b head), each layer's kernel row-major `[fan_in][fan_out]`,
 //! then (only for initialisers with random biases) its bias; `rai` draws unit by unit
 //! ([`Initializer::Rai`]). Values are computed in f64 and rounded to f32 once.
 
@@ -69,7 +69,7 @@ impl Initializer {
     /// Draws all parameters of one network.
     pub fn draw(self, layout: &ParamLayout, rng: &mut RunRng) -> Vec<f32> {
         let mut params = vec![0.0f32; layout.len];
-        for slot in &layout.layers {
+        for slot in layout.slots() {
             if self == Initializer::Rai {
                 let scale = RAI_SIGMA / (slot.fan_in as f64).sqrt();
                 for j in 0..slot.fan_out {

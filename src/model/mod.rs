@@ -2,6 +2,7 @@
 //! reference forward pass.
 
 pub mod init;
+pub mod vae;
 
 use std::fmt;
 use std::str::FromStr;
@@ -127,6 +128,8 @@ pub struct ParamLayout {
     pub widths: Widths,
     /// The four dense layers.
     pub layers: [LayerSlot; 4],
+    /// A2's second layer-2 head b (h1 → h2), after the four layers; `None` for A1.
+    pub b_head: Option<LayerSlot>,
     /// Total number of parameters.
     pub len: usize,
 }
@@ -149,21 +152,39 @@ impl ParamLayout {
             offset += fan_in * fan_out + fan_out;
             slot
         });
-        ParamLayout { widths, layers, len: offset }
+        ParamLayout { widths, layers, b_head: None, len: offset }
+    }
+
+    /// A2's layout on images of `pixels` pixels: A1's, then the b head ([`vae`]).
+    pub fn vae(pixels: usize, widths: Widths) -> Self {
+        let a1 = Self::for_pixels(pixels, widths);
+        let head = LayerSlot {
+            fan_in: widths.h1,
+            fan_out: widths.h2,
+            weight_offset: a1.len,
+            bias_offset: a1.len + widths.h1 * widths.h2,
+        };
+        ParamLayout { b_head: Some(head), len: a1.len + widths.h1 * widths.h2 + widths.h2, ..a1 }
+    }
+
+    /// The dense layers in parameter order: layers 1 to 4, then A2's b head.
+    pub fn slots(&self) -> impl Iterator<Item = &LayerSlot> {
+        self.layers.iter().chain(&self.b_head)
     }
 
     /// The documented name of every parameter, in layout order: `w{layer}_{in}_{out}` and
-    /// `b{layer}_{out}`, layers numbered 1 to 4 and units from 0.
+    /// `b{layer}_{out}`, layers numbered 1 to 4 (A2's b head `2b`) and units from 0.
     pub fn names(&self) -> Vec<String> {
         let mut names = Vec::with_capacity(self.len);
-        for (l, slot) in self.layers.iter().enumerate() {
+        let labels = ["1", "2", "3", "4", "2b"];
+        for (label, slot) in labels.iter().zip(self.slots()) {
             for i in 0..slot.fan_in {
                 for j in 0..slot.fan_out {
-                    names.push(format!("w{}_{i}_{j}", l + 1));
+                    names.push(format!("w{label}_{i}_{j}"));
                 }
             }
             for j in 0..slot.fan_out {
-                names.push(format!("b{}_{j}", l + 1));
+                names.push(format!("b{label}_{j}"));
             }
         }
         names
@@ -213,10 +234,22 @@ pub fn sigmoid(x: f32) -> f32 {
 /// The bottleneck code and the output of one image of any size through one network, in
 /// f32, by the reference forward pass ([`forward`] on the 2×2 images).
 pub fn reconstruct(layout: &ParamLayout, params: &[f32], image: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let [l1, l2, l3, l4] = &layout.layers;
-    let code = dense(l2, params, &relu(&dense(l1, params, image)));
-    let output = dense(l4, params, &relu(&dense(l3, params, &code))).into_iter().map(sigmoid).collect();
+    let (code, _) = encode(layout, params, image);
+    let output = decode(layout, params, &code);
     (code, output)
+}
+
+/// The encoder of one image: the code (A2's mean head a) and, for A2, its b head.
+pub fn encode(layout: &ParamLayout, params: &[f32], image: &[f32]) -> (Vec<f32>, Option<Vec<f32>>) {
+    let [l1, l2, ..] = &layout.layers;
+    let h1 = relu(&dense(l1, params, image));
+    (dense(l2, params, &h1), layout.b_head.map(|head| dense(&head, params, &h1)))
+}
+
+/// The decoder: the output image of a bottleneck value `z`.
+pub fn decode(layout: &ParamLayout, params: &[f32], z: &[f32]) -> Vec<f32> {
+    let [_, _, l3, l4] = &layout.layers;
+    dense(l4, params, &relu(&dense(l3, params, z))).into_iter().map(sigmoid).collect()
 }
 
 /// The reference forward pass of one image through one network, in f32.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::Reconstruction;
+use crate::metrics::variational::VaeMeasures;
 use crate::outcome::OutcomeClass;
 use crate::stats::{Mean, MeanInterval, Proportion};
 use crate::study::runs_csv::{RunRow, SquaresColumns};
@@ -22,6 +23,8 @@ pub struct ConfigCounts {
     pub cross: BTreeMap<(&'static str, String, OutcomeClass), u64>,
     /// Each of [`SUMMARY_METRICS`] over the runs where it is finite.
     pub metrics: [Mean; SUMMARY_METRICS.len()],
+    /// For A2, each of [`VaeMeasures::NAMES`] over the runs where it is finite.
+    pub vae_metrics: [Mean; VaeMeasures::NAMES.len()],
 }
 
 /// The metrics summarised over runs: runs.csv's ([`Reconstruction::NAMES`]), then
@@ -78,11 +81,12 @@ pub struct CrossCell<'a> {
 }
 
 impl ConfigCounts {
-    /// The summary over runs of the metric called `name` (one of [`SUMMARY_METRICS`]); `None`
-    /// where no run has a value.
+    /// The summary over runs of the metric called `name` (one of [`SUMMARY_METRICS`] or
+    /// [`VaeMeasures::NAMES`]); `None` where no run has a value.
     pub fn metric(&self, name: &str) -> Option<MeanInterval> {
-        let k = SUMMARY_METRICS.iter().position(|&n| n == name).expect("a summarised metric");
-        self.metrics[k].interval()
+        let names = SUMMARY_METRICS.iter().chain(&VaeMeasures::NAMES);
+        let k = names.clone().position(|&n| n == name).expect("a summarised metric");
+        self.metrics.iter().chain(&self.vae_metrics).nth(k).and_then(Mean::interval)
     }
 
     /// The proportion of runs in `class`.
@@ -99,6 +103,8 @@ pub struct Summary {
     pub study: String,
     /// Whether the study trains on the paper's 2×2 images, where runs have outcome classes.
     pub squares: bool,
+    /// Whether the study trains A2, to which the paper's claims about A1 do not apply.
+    pub vae: bool,
     /// Counts per configuration, in grid order.
     pub configs: Vec<ConfigCounts>,
 }
@@ -115,16 +121,20 @@ impl Summary {
                 counts: [0; OutcomeClass::ALL.len()],
                 cross: BTreeMap::new(),
                 metrics: Default::default(),
+                vae_metrics: Default::default(),
             })
             .collect();
-        Summary { study: spec.name.clone(), squares: spec.dataset.is_default(), configs }
+        let vae = spec.vae_spec().is_some();
+        Summary { study: spec.name.clone(), squares: spec.dataset.is_default(), vae, configs }
     }
 
     /// Counts one run.
     pub fn add(&mut self, row: &RunRow) {
         let c = &mut self.configs[row.config_index];
         c.runs += 1;
-        for (mean, value) in c.metrics.iter_mut().zip(summary_values(&row.metrics)) {
+        let vae_values = row.vae.as_ref().map(|v| v.values().map(Some)).unwrap_or_default();
+        let means = c.metrics.iter_mut().chain(&mut c.vae_metrics);
+        for (mean, value) in means.zip(summary_values(&row.metrics).into_iter().chain(vae_values)) {
             if let Some(x) = value.filter(|x| x.is_finite()) {
                 mean.add(x);
             }
@@ -141,7 +151,10 @@ impl Summary {
     /// metrics with values.
     pub fn metric_rows(&self) -> impl Iterator<Item = (&Configuration, &'static str, MeanInterval)> {
         self.configs.iter().filter(|c| c.runs > 0).flat_map(|c| {
-            SUMMARY_METRICS.iter().zip(&c.metrics).filter_map(move |(&name, m)| Some((&c.config, name, m.interval()?)))
+            let names = SUMMARY_METRICS.iter().chain(&VaeMeasures::NAMES);
+            names
+                .zip(c.metrics.iter().chain(&c.vae_metrics))
+                .filter_map(move |(&name, m)| Some((&c.config, name, m.interval()?)))
         })
     }
 

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::data::DatasetSpec;
 use crate::engine::{Batching, BurnDevice, EngineKind, TrainSpec};
 use crate::error::{InputError, input};
-use crate::model::{Initializer, Widths};
+use crate::model::vae::{ModelKind, VaeSpec};
+use crate::model::{Initializer, ParamLayout, Widths};
 use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
 
@@ -35,6 +36,11 @@ fn default_epochs() -> Vec<u32> {
 }
 fn default_seed() -> u64 {
     2020
+}
+
+/// Reads the `[vae]` table through [`VaeSpec::from_toml`] (presets and knobs).
+fn vae_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<VaeSpec>, D::Error> {
+    VaeSpec::from_toml(toml::Value::deserialize(d)?).map(Some).map_err(serde::de::Error::custom)
 }
 
 /// Keras `fit`'s default batch size.
@@ -59,6 +65,16 @@ pub struct StudySpec {
     /// trains its four images; 32, Keras's default, for the others].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+    /// The autoencoder [default: ae, A1] (recorded only where it is not the default).
+    #[serde(default, skip_serializing_if = "ModelKind::is_ae")]
+    pub model: ModelKind,
+    /// A2's reading of its loss, the `[vae]` table (model = "vae" only; default: the paper's).
+    #[serde(default, deserialize_with = "vae_table", skip_serializing_if = "Option::is_none")]
+    pub vae: Option<VaeSpec>,
+    /// A2's sampled reconstructions per run, for its stochastic measures
+    /// ([`crate::metrics::variational`]) [default: 100].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vae_samples: Option<u32>,
     /// Hidden-layer widths, `h1-h2-h3`.
     pub widths: Vec<Widths>,
     /// Initialisers.
@@ -109,9 +125,9 @@ impl Configuration {
         format!("{}/{}", self.widths, self.init)
     }
 
-    /// What the engine needs to train a run of this configuration.
-    pub fn train_spec(&self) -> TrainSpec {
-        TrainSpec { widths: self.widths, optimizer: self.optimizer, lr: self.lr as f32, epochs: self.epochs }
+    /// What the engine needs to train a run of this configuration (A2's reading for a VAE).
+    pub fn train_spec(&self, vae: Option<VaeSpec>) -> TrainSpec {
+        TrainSpec { widths: self.widths, optimizer: self.optimizer, lr: self.lr as f32, epochs: self.epochs, vae }
     }
 }
 
@@ -185,7 +201,10 @@ impl StudySpec {
                 );
             }
         }
-        if let Err(e) = self.engine.supports(&self.dataset, self.batching()) {
+        if (self.vae.is_some() || self.vae_samples.is_some()) && self.model != ModelKind::Vae {
+            return input("vae", "[vae] and vae_samples apply to model = \"vae\" only; add it or remove them");
+        }
+        if let Err(e) = self.engine.supports(&self.dataset, self.batching(), self.model) {
             return input("engine", e);
         }
         if let Some(w) = self.widths.iter().find(|w| w.h1.max(w.h2).max(w.h3) > self.engine.max_width()) {
@@ -242,6 +261,19 @@ impl StudySpec {
             (Some(size), _) => Batching::MiniBatch { size },
             (None, DatasetSpec::Squares2x2) => Batching::Full,
             (None, dataset) => Batching::MiniBatch { size: KERAS_BATCH_SIZE.min(dataset.images()) },
+        }
+    }
+
+    /// A2's reading where the study trains A2 (the `[vae]` table, else the paper's), `None` for A1.
+    pub fn vae_spec(&self) -> Option<VaeSpec> {
+        (self.model == ModelKind::Vae).then(|| self.vae.unwrap_or(VaeSpec::PAPER))
+    }
+
+    /// The parameter layout of a configuration's networks on images of `pixels` pixels.
+    pub fn layout(&self, widths: Widths, pixels: usize) -> ParamLayout {
+        match self.model {
+            ModelKind::Ae => ParamLayout::for_pixels(pixels, widths),
+            ModelKind::Vae => ParamLayout::vae(pixels, widths),
         }
     }
 

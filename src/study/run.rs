@@ -9,6 +9,7 @@ use crate::analysis::{InitEvents, init_events};
 use crate::data::Dataset;
 use crate::engine::Engine;
 use crate::metrics::Reconstruction;
+use crate::metrics::variational::VaeMeasures;
 use crate::model::{Evaluation, ParamLayout, evaluate, reconstruct};
 use crate::outcome::{Outcome, classify};
 use crate::rng::{RunRng, run_seed};
@@ -34,6 +35,8 @@ pub struct RunRecord {
     pub metrics: Reconstruction,
     /// On the paper's 2×2 images, the 2×2 experiment's analysis of the run.
     pub squares: Option<SquaresAnalysis>,
+    /// For A2, its σ, sampled reconstructions and decoder weights.
+    pub vae: Option<VaeMeasures>,
 }
 
 /// What the 2×2 experiment adds to a run: its init-time events and its outcome class.
@@ -47,6 +50,9 @@ pub struct SquaresAnalysis {
     pub outcome: Outcome,
 }
 
+/// A2's sampled reconstructions per run where the study does not say ([`StudySpec::vae_samples`]).
+pub const DEFAULT_VAE_SAMPLES: u32 = 100;
+
 /// How to spread the work; results never depend on these.
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
@@ -59,7 +65,7 @@ pub struct RunOptions {
 /// The initial parameters of run `run` of a configuration, for images of `pixels` pixels.
 pub fn initial_params(spec: &StudySpec, config: &Configuration, pixels: usize, run: u64) -> (u64, Vec<f32>) {
     let seed = run_seed(spec.seed, &config.init_key(), run);
-    let layout = ParamLayout::for_pixels(pixels, config.widths);
+    let layout = spec.layout(config.widths, pixels);
     (seed, config.init.draw(&layout, &mut RunRng::new(seed)))
 }
 
@@ -111,12 +117,23 @@ fn train_population(
     let layout = ParamLayout::for_pixels(data.pixels(), config.widths);
     let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) =
         runs.clone().map(|r| initial_params(spec, config, data.pixels(), r)).unzip();
-    let finals = engine.train_on(&config.train_spec(), data, spec.batching(), &initial, &seeds);
+    let finals = engine.train_on(&config.train_spec(spec.vae_spec()), data, spec.batching(), &initial, &seeds);
     runs.zip(seeds)
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
             let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &layout, &initial, &final_params);
-            RunRecord { config_index, run, seed, initial, final_params, codes, outputs, metrics, squares }
+            let vae = spec.vae_spec().map(|reading| {
+                let layout = ParamLayout::vae(data.pixels(), config.widths);
+                VaeMeasures::of(
+                    data,
+                    &layout,
+                    &final_params,
+                    &reading,
+                    seed,
+                    spec.vae_samples.unwrap_or(DEFAULT_VAE_SAMPLES),
+                )
+            });
+            RunRecord { config_index, run, seed, initial, final_params, codes, outputs, metrics, squares, vae }
         })
         .collect()
 }

@@ -19,6 +19,7 @@ use super::{Configuration, StudySpec};
 use crate::data::{Dataset, IMAGE_COUNT, IMAGES, PIXELS};
 use crate::error::InputError;
 use crate::float::shortest;
+use crate::metrics::variational::VaeMeasures;
 use crate::metrics::{Distances, Reconstruction};
 use crate::model::ParamLayout;
 use crate::outcome::{OutcomeClass, Partition, Tolerances, partition_floor};
@@ -78,6 +79,8 @@ pub struct RunRow {
     pub metrics: Reconstruction,
     /// On the 2×2 images, the 2×2 experiment's columns.
     pub squares: Option<SquaresColumns>,
+    /// For A2, its columns ([`VaeMeasures::NAMES`]), after the data set's.
+    pub vae: Option<VaeMeasures>,
     /// The cells after the fixed columns, as written: on the 2×2 images the codes, outputs,
     /// and with `--weights` the initial and final parameters (empty where a configuration is
     /// narrower than the study's widest); nothing on other data sets, whose arrays go to
@@ -304,6 +307,8 @@ fn check_metrics(m: &Reconstruction) -> Result<(), String> {
 /// with `--weights` every parameter under the union of the names.
 pub struct RowFormat {
     configs: Vec<Configuration>,
+    /// Whether runs are A2's, with its columns.
+    vae: bool,
     /// On the 2×2 images, the data set (to measure rows read back) and the widest code.
     squares: Option<(Dataset, usize)>,
     weights: Option<WeightColumns>,
@@ -330,17 +335,20 @@ impl RowFormat {
                 .collect();
             WeightColumns { names, index }
         });
-        RowFormat { configs: spec.configurations(), squares, weights }
+        RowFormat { configs: spec.configurations(), vae: spec.vae_spec().is_some(), squares, weights }
     }
 
     /// The column names.
     pub fn header(&self) -> Vec<String> {
         let mut h: Vec<String> = CONFIG_COLUMNS.iter().chain(&["run", "seed"]).map(|s| s.to_string()).collect();
+        let vae_columns = VaeMeasures::NAMES.iter().filter(|_| self.vae).map(|c| c.to_string());
         let Some((_, max_code)) = self.squares else {
             h.extend(METRIC_COLUMNS.iter().map(|c| c.to_string()));
+            h.extend(vae_columns);
             return h;
         };
         h.extend(SQUARES_COLUMNS.iter().map(|c| c.to_string()));
+        h.extend(vae_columns);
         for i in 1..=IMAGE_COUNT {
             for k in 0..max_code {
                 h.push(format!("code_{i}_{k}"));
@@ -382,6 +390,7 @@ impl RowFormat {
             seed: r.seed,
             metrics: r.metrics.clone(),
             squares: r.squares.as_ref().map(SquaresColumns::of),
+            vae: r.vae.clone(),
             arrays,
         }
     }
@@ -394,6 +403,9 @@ impl RowFormat {
             Some(squares) => cells.extend(squares.cells()),
             None => cells.extend(metric_cells(&row.metrics)),
         }
+        if let Some(vae) = &row.vae {
+            cells.extend(vae.values().map(shortest));
+        }
         cells.extend(row.arrays.iter().cloned());
         cells
     }
@@ -401,7 +413,8 @@ impl RowFormat {
     /// Reads a row written by [`RowFormat::cells`].
     pub fn parse(&self, record: &csv::StringRecord) -> Result<RunRow, String> {
         let named = if self.squares.is_some() { SQUARES_COLUMNS.len() } else { METRIC_COLUMNS.len() };
-        let fixed = CONFIG_COLUMNS.len() + 2 + named;
+        let vae_columns = if self.vae { VaeMeasures::NAMES.len() } else { 0 };
+        let fixed = CONFIG_COLUMNS.len() + 2 + named + vae_columns;
         if record.len() < fixed {
             return Err(format!("has {} cells, fewer than the {fixed} fixed columns", record.len()));
         }
@@ -410,23 +423,31 @@ impl RowFormat {
             .iter()
             .position(|c| config_cells(c).iter().zip(record.iter()).all(|(a, b)| a == b))
             .ok_or("its configuration is not one of this study's")?;
-        let names = ["run", "seed"].into_iter().chain(if self.squares.is_some() {
-            SQUARES_COLUMNS.to_vec()
-        } else {
-            METRIC_COLUMNS.to_vec()
-        });
+        let names = ["run", "seed"]
+            .into_iter()
+            .chain(if self.squares.is_some() { SQUARES_COLUMNS.to_vec() } else { METRIC_COLUMNS.to_vec() })
+            .chain(VaeMeasures::NAMES.into_iter().filter(|_| self.vae));
         let mut cells = record.iter().skip(CONFIG_COLUMNS.len()).zip(names);
         let mut next = || cells.next().expect("length checked");
         let (run, seed) = (field(next())?, field(next())?);
         let arrays: Vec<String> = record.iter().skip(fixed).map(str::to_string).collect();
         let (metrics, squares) = match &self.squares {
-            None => (parse_metrics(next)?, None),
+            None => (parse_metrics(&mut next)?, None),
             Some((data, max_code)) => {
-                let squares = SquaresColumns::parse(next)?;
+                let squares = SquaresColumns::parse(&mut next)?;
                 (self.squares_metrics(data, *max_code, config_index, &arrays)?, Some(squares))
             }
         };
-        Ok(RunRow { config_index, run, seed, metrics, squares, arrays })
+        let vae = if self.vae {
+            let mut values = [0.0f64; VaeMeasures::NAMES.len()];
+            for v in &mut values {
+                *v = field(next())?;
+            }
+            Some(VaeMeasures::from_values(values))
+        } else {
+            None
+        };
+        Ok(RunRow { config_index, run, seed, metrics, squares, vae, arrays })
     }
 
     /// The metrics of a 2×2 row from the codes and outputs it holds.
@@ -455,8 +476,16 @@ impl RowFormat {
     /// metric values elsewhere). Names the first disagreement.
     pub fn check(&self, row: &RunRow, tol: &Tolerances) -> Result<(), String> {
         match &row.squares {
-            Some(squares) => squares.check(tol),
-            None => check_metrics(&row.metrics),
+            Some(squares) => squares.check(tol)?,
+            None => check_metrics(&row.metrics)?,
+        }
+        match (&row.vae, self.vae) {
+            (Some(v), true) if !(v.p_sample_differs.is_nan() || (0.0..=1.0).contains(&v.p_sample_differs)) => {
+                Err(format!("p_sample_differs {} is not a fraction", v.p_sample_differs))
+            }
+            (Some(v), true) if v.sigma.iter().any(|&s| s < 0.0) => Err(format!("sigma {:?} is negative", v.sigma)),
+            (Some(_), true) | (None, false) => Ok(()),
+            _ => Err("its A2 columns do not match the study's model".to_string()),
         }
     }
 
