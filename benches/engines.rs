@@ -77,7 +77,8 @@ fn late_training(c: &mut Criterion) {
 
 /// A1 2-1-2 on the paper's 32 × 32 line images (1000 images, mini-batches of 32, each run in
 /// its own order): P = 64 networks trained together for one epoch a call, by the native
-/// kernel for any image size and by burn on Flex. "early" starts from the initial networks;
+/// kernel for any image size and by burn on Flex, and A2 by the native kernel ("vae-early").
+/// "early" starts from the initial networks;
 /// "late" from the same networks after 300 epochs, where outputs have saturated (late
 /// training is where subnormals and saturated sigmoids would cost, docs/performance.md).
 fn lines_32(c: &mut Criterion) {
@@ -106,6 +107,15 @@ fn lines_32(c: &mut Criterion) {
             });
         }
     }
+    // A2 (the paper's reading) beside A1, from the same networks with the b head appended.
+    let vae_layout = ParamLayout::vae(data.pixels(), widths);
+    let mut rng = RunRng::new(1);
+    let vae_init: Vec<Vec<f32>> =
+        (0..population).map(|_| Initializer::GlorotUniform.draw(&vae_layout, &mut rng)).collect();
+    let vae_spec = TrainSpec { vae: Some(aemc::model::vae::VaeSpec::PAPER), ..spec };
+    group.bench_function(format!("native/{widths}/{population}/vae-early"), |b| {
+        b.iter(|| NativeEngine.train_on(&vae_spec, &data, batching, &vae_init, &seeds))
+    });
     group.finish();
 }
 

@@ -1,6 +1,6 @@
-//! aemc: autoencoder Monte Carlo. Trains many tiny autoencoders (the 4 → h1 → h2 → h3 → 4
-//! network of Patuzzo 2020) from independent seeds, classifies how each ends, and compares
-//! the frequencies with the paper's figures.
+//! aemc: autoencoder Monte Carlo. Trains many small autoencoders (A1 and A2 of Patuzzo 2020,
+//! on its 2×2 and 32×32 line images) from independent seeds, classifies and measures how each
+//! ends, and tests the paper's figures and claims against the measurements.
 //!
 //! Data flows one way: [`study`] plans runs (seeds from [`rng`]) and streams them to runs.csv,
 //! an [`engine`] trains populations, [`outcome`] classifies them, [`analysis`] reads the
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod expf;
 pub mod float;
 pub mod metrics;
 pub mod model;

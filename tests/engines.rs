@@ -20,7 +20,7 @@ use common::{agreement_study, assert_class_frequencies_agree, class_counts, max_
 /// are checked.
 #[test]
 fn native_matches_burn_step_by_step() {
-    let bit_for_bit = aemc::engine::expf::reproduces_platform_expf();
+    let bit_for_bit = aemc::expf::reproduces_platform_expf();
     if !bit_for_bit {
         println!("skipping 1000 steps: this platform's expf is not the glibc copy the native kernel reproduces");
     }

@@ -39,7 +39,7 @@ fn a_lines_study_writes_metrics_claims_and_per_run_files() {
     let out = dir.path().join("out");
     let o = ok(run(&study, &out, &["--outputs", "--weights", "--threads", "2", "--population", "2"]));
     let stdout = String::from_utf8(o.stdout).unwrap();
-    assert!(stdout.contains("reconstruction metrics") && stdout.contains("section 2"), "{stdout}");
+    assert!(stdout.contains("reconstruction metrics") && stdout.contains("claims on metrics"), "{stdout}");
 
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let header = runs.lines().next().unwrap();

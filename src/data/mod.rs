@@ -52,6 +52,26 @@ impl Dataset {
         self.shape == (2, 2) && self.images == IMAGES.concat()
     }
 
+    /// The same images with every pixel shown as a `factor` × `factor` block. Line images stay
+    /// line images (the same angles at `factor` times the size: a pixel centre's side of a line
+    /// through the centre is its block's side, for the axis-parallel lines of the 2×2 set).
+    pub fn upscaled(self, factor: usize) -> Dataset {
+        if factor == 1 {
+            return self;
+        }
+        let (h, w) = self.shape;
+        let images = (0..self.count())
+            .flat_map(|k| {
+                let image = self.image(k).to_vec();
+                (0..h * factor).flat_map(move |i| {
+                    let image = image.clone();
+                    (0..w * factor).map(move |j| image[(i / factor) * w + j / factor])
+                })
+            })
+            .collect();
+        Dataset { name: format!("{}-x{factor}", self.name), shape: (h * factor, w * factor), images, ..self }
+    }
+
     /// Pixels per image.
     pub fn pixels(&self) -> usize {
         self.shape.0 * self.shape.1
@@ -101,5 +121,20 @@ mod tests {
         // Pixel centres (±0.5, ±0.5) lie 0.5 from either axis (to rounding of cos and sin).
         let d = |k, p| set.distance_to_line(k, p).unwrap();
         assert!((0..4).all(|k| (0..4).all(|p| (d(k, p) - 0.5).abs() < 1e-12)));
+    }
+
+    #[test]
+    fn upscaled_squares_are_blocks_and_still_line_images() {
+        let big = Dataset::squares_2x2().upscaled(16);
+        assert_eq!((big.shape, big.count()), ((32, 32), 4));
+        for (k, image) in IMAGES.iter().enumerate() {
+            for p in 0..1024 {
+                let (i, j) = (p / 32, p % 32);
+                assert_eq!(big.image(k)[p], image[(i / 16) * 2 + j / 16]);
+            }
+        }
+        let lines = Dataset::of_lines("x".into(), 32, big.angles.clone().unwrap());
+        assert_eq!(lines.images, big.images);
+        assert!(!big.is_squares_2x2());
     }
 }

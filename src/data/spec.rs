@@ -9,6 +9,10 @@
 //! images = 1000  # at least 1
 //! seed = 1       # the data set's own seed (the angles), not the study's
 //! ```
+//!
+//! `squares-2x2` takes one option, `upscale` (default 1): each of its pixels shown as an
+//! `upscale` × `upscale` block, so that `upscale = 16` gives four 32 × 32 images, as many pixels
+//! as the lines with as few images as the squares.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -21,11 +25,14 @@ pub const LINES_DEFAULT: DatasetSpec = DatasetSpec::Lines { size: 32, images: 10
 pub const NAMES: &str = "\"squares-2x2\" or \"lines-32\"";
 
 /// A data set and its options, as a study names it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatasetSpec {
-    /// The paper's four 2×2 images ([`Dataset::squares_2x2`]).
-    #[default]
-    Squares2x2,
+    /// The paper's four 2×2 images ([`Dataset::squares_2x2`]), each pixel shown as an
+    /// `upscale` × `upscale` block (1: the images themselves).
+    Squares2x2 {
+        /// Pixels per side of each of the 2×2 blocks.
+        upscale: usize,
+    },
     /// Line images ([`lines`]): `images` of `size` × `size` pixels, angles drawn from `seed`.
     Lines {
         /// Pixels per side.
@@ -40,13 +47,16 @@ pub enum DatasetSpec {
 impl DatasetSpec {
     /// Whether this is the default data set (left out of recorded studies).
     pub fn is_default(&self) -> bool {
-        *self == DatasetSpec::Squares2x2
+        *self == DatasetSpec::SQUARES
     }
+
+    /// The paper's four 2×2 images themselves, the default.
+    pub const SQUARES: DatasetSpec = DatasetSpec::Squares2x2 { upscale: 1 };
 
     /// The name a study file gives it.
     pub fn name(&self) -> &'static str {
         match self {
-            DatasetSpec::Squares2x2 => "squares-2x2",
+            DatasetSpec::Squares2x2 { .. } => "squares-2x2",
             DatasetSpec::Lines { .. } => "lines-32",
         }
     }
@@ -54,7 +64,7 @@ impl DatasetSpec {
     /// The data set with its default options, from its name; `None` for an unknown name.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
-            "squares-2x2" => Some(DatasetSpec::Squares2x2),
+            "squares-2x2" => Some(DatasetSpec::SQUARES),
             "lines-32" => Some(LINES_DEFAULT),
             _ => None,
         }
@@ -63,7 +73,7 @@ impl DatasetSpec {
     /// Number of images.
     pub fn images(&self) -> usize {
         match *self {
-            DatasetSpec::Squares2x2 => super::IMAGE_COUNT,
+            DatasetSpec::Squares2x2 { .. } => super::IMAGE_COUNT,
             DatasetSpec::Lines { images, .. } => images,
         }
     }
@@ -71,7 +81,7 @@ impl DatasetSpec {
     /// The images themselves.
     pub fn load(&self) -> Dataset {
         match *self {
-            DatasetSpec::Squares2x2 => Dataset::squares_2x2(),
+            DatasetSpec::Squares2x2 { upscale } => Dataset::squares_2x2().upscaled(upscale),
             DatasetSpec::Lines { size, images, seed } => lines::lines(size, images, seed),
         }
     }
@@ -91,7 +101,7 @@ impl DatasetSpec {
         };
         let spec = Self::from_name(name).ok_or_else(|| format!("dataset: unknown data set '{name}'; use {NAMES}"))?;
         let options: &[&str] = match spec {
-            DatasetSpec::Squares2x2 => &[],
+            DatasetSpec::Squares2x2 { .. } => &["upscale"],
             DatasetSpec::Lines { .. } => &["size", "images", "seed"],
         };
         if let Some(key) = table.keys().find(|k| *k != "name" && !options.contains(&k.as_str())) {
@@ -106,13 +116,21 @@ impl DatasetSpec {
             }
         };
         Ok(match spec {
-            DatasetSpec::Squares2x2 => spec,
+            DatasetSpec::Squares2x2 { upscale } => {
+                DatasetSpec::Squares2x2 { upscale: number("upscale", 1, upscale as u64)? as usize }
+            }
             DatasetSpec::Lines { size, images, seed } => DatasetSpec::Lines {
                 size: number("size", 2, size as u64)? as usize,
                 images: number("images", 1, images as u64)? as usize,
                 seed: number("seed", 0, seed)?,
             },
         })
+    }
+}
+
+impl Default for DatasetSpec {
+    fn default() -> Self {
+        DatasetSpec::SQUARES
     }
 }
 
@@ -133,8 +151,14 @@ impl Serialize for DatasetSpec {
             images: usize,
             seed: u64,
         }
+        #[derive(Serialize)]
+        struct Squares {
+            name: &'static str,
+            upscale: usize,
+        }
         match *self {
-            DatasetSpec::Squares2x2 => s.serialize_str(self.name()),
+            DatasetSpec::Squares2x2 { upscale: 1 } => s.serialize_str(self.name()),
+            DatasetSpec::Squares2x2 { upscale } => Squares { name: self.name(), upscale }.serialize(s),
             DatasetSpec::Lines { size, images, seed } => Table { name: self.name(), size, images, seed }.serialize(s),
         }
     }
@@ -163,7 +187,9 @@ mod tests {
 
     #[test]
     fn names_and_tables() {
-        assert_eq!(parse("dataset = \"squares-2x2\"").unwrap(), DatasetSpec::Squares2x2);
+        assert_eq!(parse("dataset = \"squares-2x2\"").unwrap(), DatasetSpec::SQUARES);
+        let big = parse("[dataset]\nname = \"squares-2x2\"\nupscale = 16").unwrap();
+        assert_eq!(big.load().shape, (32, 32));
         assert_eq!(parse("dataset = \"lines-32\"").unwrap(), LINES_DEFAULT);
         assert_eq!(
             parse("[dataset]\nname = \"lines-32\"\nsize = 8\nimages = 20").unwrap(),
@@ -185,6 +211,7 @@ mod tests {
             ("[dataset]\nname = \"lines-32\"\nimages = 2.5", "dataset.images"),
             ("[dataset]\nname = \"lines-32\"\ncolour = 2", "dataset.colour: not an option"),
             ("[dataset]\nname = \"squares-2x2\"\nsize = 4", "dataset.size: not an option of squares-2x2"),
+            ("[dataset]\nname = \"squares-2x2\"\nupscale = 0", "dataset.upscale"),
         ] {
             let err = parse(text).expect_err(text);
             assert!(err.contains(needle), "{text:?} → {err}");

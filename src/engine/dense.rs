@@ -25,6 +25,7 @@ use super::flush::flushing;
 use super::isa::Isa;
 use super::{Batching, TrainSpec};
 use crate::data::Dataset;
+use crate::expf::expf;
 use crate::model::ParamLayout;
 use crate::model::vae::{Reduction, VaeSpec};
 use crate::optim::{Optimizer, adam_alpha, adam_update};
@@ -139,7 +140,7 @@ struct Variational<'a> {
 /// Adds one image's gradient of `scale`·Σ_p (y_p − x_p)² to `g` (all in the internal order);
 /// for A2 (`vae`), decoding z = a + noise_std·σ(b)·ε, and adding the KL term's gradient.
 #[inline(always)]
-fn accumulate(
+fn accumulate<const VAE: bool>(
     shape: &Shape,
     theta: &[f32],
     g: &mut [f32],
@@ -148,6 +149,8 @@ fn accumulate(
     vae: Option<Variational>,
     s: &mut Scratch,
 ) {
+    // A1's copy (VAE false) has no trace of A2's code.
+    let vae = if VAE { vae } else { None };
     let [l1, l2, l3, l4] = &shape.layout.layers;
     let pixels = shape.pixels;
     let (h1, h2, h3) = (l1.fan_out, l2.fan_out, l3.fan_out);
@@ -227,7 +230,7 @@ fn accumulate(
             let dz = dcode[k];
             dcode[k] = dz + v.kl_scale * s.a[k];
             dhead[k] = dz * noise_std * v.eps[k] * s.sigma[k] * v.spec.dlog_sigma_db()
-                + v.kl_scale * 0.5 * (s.b[k].exp() - 1.0);
+                + v.kl_scale * 0.5 * (expf(s.b[k]) - 1.0);
             g[head.bias_offset + k] += dhead[k];
             for j in 0..h1 {
                 g[head.w(j, k)] += s.pre1[j].max(0.0) * dhead[k];
@@ -270,6 +273,16 @@ struct Task<'a> {
 /// Trains one network (module documentation); `initial` in [`ParamLayout`]'s order.
 #[inline(always)]
 fn train_network(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
+    if task.spec.vae.is_some() {
+        train_network_of::<true>(task, initial, seed)
+    } else {
+        train_network_of::<false>(task, initial, seed)
+    }
+}
+
+/// [`train_network`] for A2 (`VAE`) or A1.
+#[inline(always)]
+fn train_network_of<const VAE: bool>(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
     let Task { spec, data, batching, ref shape } = *task;
     let mut theta = shape.transposed(initial, true);
     let (mut g, mut m, mut v) = (vec![0.0f32; theta.len()], vec![0.0f32; theta.len()], vec![0.0f32; theta.len()]);
@@ -308,7 +321,7 @@ fn train_network(task: &Task, initial: &[f32], seed: u64) -> Vec<f32> {
                     let kl_scale = v.kl_weight as f32 * v.kl.factor(h2) / batch.len() as f32;
                     Variational { spec: v, eps: &eps, kl_scale }
                 });
-                accumulate(shape, &theta, &mut g, data.image(k), scale, vae, &mut scratch);
+                accumulate::<VAE>(shape, &theta, &mut g, data.image(k), scale, vae, &mut scratch);
             }
             match spec.optimizer {
                 Optimizer::Sgd => theta.iter_mut().zip(&g).for_each(|(th, &g)| *th -= spec.lr * g),

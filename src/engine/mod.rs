@@ -3,7 +3,6 @@
 
 pub mod burn;
 pub mod dense;
-pub mod expf;
 pub mod flush;
 #[cfg(feature = "wgpu")]
 pub mod gpu;

@@ -13,7 +13,7 @@
 //! instantiation with constant loop bounds, every other width up to 16 the instantiation
 //! whose bounds are read at run time. It is compiled three times, for AVX-512, for AVX2 and
 //! for the baseline instruction set ([`Isa`]); the widest the CPU runs is chosen at run time
-//! unless `AEMC_ISA` names another. FMA is used only where [`super::expf`] uses it
+//! unless `AEMC_ISA` names another. FMA is used only where [`crate::expf`] uses it
 //! explicitly (Rust does not contract), so every copy gives bit-identical results on every
 //! x86-64 machine.
 //!
@@ -26,10 +26,10 @@ use std::ops::{Add, Div, Mul, Sub};
 
 use rayon::prelude::*;
 
-use super::expf::sigmoid;
 use super::flush::flushing;
 use super::{Batching, Engine, TrainSpec, TrainState};
 use crate::data::{Dataset, IMAGE_COUNT, IMAGES, PIXELS};
+use crate::expf::sigmoid;
 use crate::model::{LayerSlot, ParamLayout, Widths};
 use crate::optim::{ADAM_EPSILON, ADAM_ONE_MINUS_BETA1, ADAM_ONE_MINUS_BETA2, Optimizer};
 
@@ -198,16 +198,16 @@ mod avx2 {
     pub fn sqrt(a: __m256) -> __m256 {
         _mm256_sqrt_ps(a)
     }
-    /// [`super::super::expf::sigmoid`] of 8 lanes `z` up to its division: `z` and e^−|z|.
+    /// [`crate::expf::sigmoid`] of 8 lanes `z` up to its division: `z` and e^−|z|.
     pub type SigmoidParts = (__m256, __m256);
 
     /// The first part of the sigmoid of 8 lanes `z`: `z` and e^−|z|, computed as
-    /// [`super::super::expf::expf`] computes it (the same operations, four lanes at a time
+    /// [`crate::expf::expf`] computes it (the same operations, four lanes at a time
     /// in double precision).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     pub fn sigmoid_start(z: __m256) -> SigmoidParts {
-        use super::super::expf::{C0, C1, C2, INV_LN2_N, SHIFT, TABLE};
+        use crate::expf::{C0, C1, C2, INV_LN2_N, SHIFT, TABLE};
         // −|z|, clamped below as expf clamps it (`max` returns its second operand, so NaN
         // stays NaN).
         let x = _mm256_max_ps(_mm256_set1_ps(-104.0), _mm256_or_ps(z, _mm256_set1_ps(-0.0)));
@@ -319,7 +319,7 @@ mod avx512 {
     #[target_feature(enable = "avx512f,avx2,fma")]
     #[inline]
     pub fn sigmoid_start(z: __m512) -> SigmoidParts {
-        use super::super::expf::{C0, C1, C2, INV_LN2_N, SHIFT, TABLE};
+        use crate::expf::{C0, C1, C2, INV_LN2_N, SHIFT, TABLE};
         let minus_zero = _mm512_castps_si512(_mm512_set1_ps(-0.0));
         let negative = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(z), minus_zero));
         let x = _mm512_max_ps(_mm512_set1_ps(-104.0), negative);

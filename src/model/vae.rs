@@ -25,6 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ParamLayout, decode, encode};
+use crate::expf::expf;
 
 /// How σ follows from the head b.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,12 +94,13 @@ impl VaeSpec {
         kl_weight: 1.0,
     };
 
-    /// σ for a head value b, in f32 as training computes it.
+    /// σ for a head value b, in f32 as training computes it (with [`expf`], the same on every
+    /// machine).
     #[inline(always)]
     pub fn sigma_of(&self, b: f32) -> f32 {
         match self.sigma {
-            Sigma::ExpB => b.exp(),
-            Sigma::ExpHalfB => (0.5 * b).exp(),
+            Sigma::ExpB => expf(b),
+            Sigma::ExpHalfB => expf(0.5 * b),
         }
     }
 

@@ -1,6 +1,6 @@
 //! `claims.csv`: the paper's figures against the study. On the 2×2 images one row per (2-1-2
-//! configuration, section-4 figure); on line images one row per (configuration, test of a
-//! section-2 claim, [`super::blur_claims`]).
+//! configuration, section-4 figure); on other data sets, and for A2 on any, one row per
+//! (configuration, test of a claim about a metric, [`super::metric_claims`]).
 
 use super::{Exporter, Report, config_headers, config_row, csv_string, num};
 use crate::stats::MeanInterval;
@@ -14,8 +14,8 @@ impl Exporter for ClaimsCsv {
     }
 
     fn render(&self, report: &Report) -> anyhow::Result<String> {
-        if !report.summary.squares {
-            return blur_claims_csv(report);
+        if !report.summary.squares || report.summary.vae {
+            return metric_claims_csv(report);
         }
         let headers = config_headers(&[
             "class",
@@ -59,12 +59,12 @@ impl Exporter for ClaimsCsv {
 }
 
 /// The section-2 claims' rows.
-fn blur_claims_csv(report: &Report) -> anyhow::Result<String> {
+fn metric_claims_csv(report: &Report) -> anyhow::Result<String> {
     let headers =
         config_headers(&["claim", "test", "metric", "criterion", "runs", "mean", "ci_low", "ci_high", "verdict"]);
     csv_string(
         &headers,
-        report.blur_checks.iter().map(|c| {
+        report.metric_checks.iter().map(|c| {
             let cell = |f: fn(&MeanInterval) -> String| c.measured.as_ref().map_or(String::new(), f);
             config_row(
                 &c.config,
@@ -104,7 +104,7 @@ mod tests {
             init_probability: None,
         };
         let claims = vec![check(3.2331298167459415e-233), check(0.0), check(0.5)];
-        let report = Report { summary, claims, blur_checks: Vec::new() };
+        let report = Report { summary, claims, metric_checks: Vec::new() };
         let csv = ClaimsCsv.render(&report).unwrap();
         let p_values: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(16).unwrap()).collect();
         assert_eq!(p_values, ["3.2331298167459415e-233", "0", "0.5"]);

@@ -15,7 +15,7 @@ pub struct SummaryJson;
 struct SummaryFile<'a> {
     aemc_version: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    blur_claims: Vec<BlurClaimRow<'a>>,
+    metric_claims: Vec<MetricClaimRow<'a>>,
     claims: Vec<ClaimRow<'a>>,
     classes: Vec<ClassRow<'a>>,
     /// Studies of the 2×2 images keep their metrics in metrics.csv only.
@@ -53,7 +53,7 @@ impl From<MeanInterval> for Measured {
 
 /// One test of a section-2 claim.
 #[derive(Serialize)]
-struct BlurClaimRow<'a> {
+struct MetricClaimRow<'a> {
     claim: &'a str,
     configuration: ConfigJson,
     criterion: String,
@@ -151,10 +151,10 @@ impl Exporter for SummaryJson {
             let rows = report.summary.metric_rows();
             rows.map(|(c, metric, m)| MetricRow { configuration: c.into(), measured: m.into(), metric }).collect()
         };
-        let blur_claims = report
-            .blur_checks
+        let metric_claims = report
+            .metric_checks
             .iter()
-            .map(|c| BlurClaimRow {
+            .map(|c| MetricClaimRow {
                 claim: c.test.claim,
                 configuration: (&c.config).into(),
                 criterion: c.criterion(),
@@ -166,7 +166,7 @@ impl Exporter for SummaryJson {
             .collect();
         let file = SummaryFile {
             aemc_version: env!("CARGO_PKG_VERSION"),
-            blur_claims,
+            metric_claims,
             claims,
             classes,
             metrics,

@@ -67,9 +67,9 @@ fn interval(low: f64, high: f64) -> String {
 }
 
 /// The section-2 claims against the metrics.
-pub fn blur_claims_table(report: &Report) -> Table {
+pub fn metric_claims_table(report: &Report) -> Table {
     let mut t = Table::new(&["widths", "init", "claim", "test", "metric", "criterion", "mean", "95% CI", "verdict"]);
-    for c in &report.blur_checks {
+    for c in &report.metric_checks {
         let (mean, ci) = c.measured.map_or(("—".to_string(), "—".to_string()), |m| {
             (format!("{:.4}", m.mean), interval(m.ci_low, m.ci_high))
         });
@@ -88,22 +88,40 @@ pub fn blur_claims_table(report: &Report) -> Table {
     t
 }
 
+/// The report's sections in order, each a heading for the terminal, one for Markdown, and
+/// its table: the outcome classes on the 2×2 images, the reconstruction metrics elsewhere and
+/// for A2, then the paper's figures and claims that apply.
+pub fn sections(report: &Report) -> Vec<(String, &'static str, Table)> {
+    let summary = &report.summary;
+    let mut sections = Vec::new();
+    if summary.squares {
+        sections.push(("outcome classes".to_string(), "Outcome classes", class_table(report)));
+    }
+    if !summary.squares || summary.vae {
+        let title = "Reconstruction metrics (means over runs)";
+        sections.push((title.to_lowercase(), title, metric_table(report)));
+    }
+    if !report.claims.is_empty() {
+        let heading =
+            format!("The paper's figures (exact two-sided binomial tests, α = {CLAIM_ALPHA} each, Bonferroni over 5)");
+        sections.push((heading, "The paper's figures", claims_table(report)));
+    }
+    if !report.metric_checks.is_empty() {
+        let heading = "The paper's claims on metrics (95% intervals against each threshold)".to_string();
+        sections.push((heading, "The paper's claims on metrics", metric_claims_table(report)));
+    }
+    sections
+}
+
 /// The terminal report.
 pub fn terminal(report: &Report) -> String {
-    if !report.summary.squares {
-        return format!(
-            "Study {}: reconstruction metrics (means over runs)\n\n{}\nThe paper's section 2 (95% intervals against each threshold):\n\n{}",
-            report.summary.study,
-            metric_table(report).to_text(),
-            blur_claims_table(report).to_text()
-        );
-    }
-    let mut out = format!("Study {}: outcome classes\n\n{}", report.summary.study, class_table(report).to_text());
-    if !report.claims.is_empty() {
-        out += &format!(
-            "\nThe paper's figures (exact two-sided binomial tests, α = {CLAIM_ALPHA} each, Bonferroni over 5):\n\n{}",
-            claims_table(report).to_text()
-        );
+    let mut out = String::new();
+    for (k, (heading, _, table)) in sections(report).into_iter().enumerate() {
+        if k == 0 {
+            out += &format!("Study {}: {heading}\n\n{}", report.summary.study, table.to_text());
+        } else {
+            out += &format!("\n{heading}:\n\n{}", table.to_text());
+        }
     }
     out
 }

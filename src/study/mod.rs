@@ -259,7 +259,7 @@ impl StudySpec {
     pub fn batching(&self) -> Batching {
         match (self.batch_size, self.dataset) {
             (Some(size), _) => Batching::MiniBatch { size },
-            (None, DatasetSpec::Squares2x2) => Batching::Full,
+            (None, DatasetSpec::Squares2x2 { .. }) => Batching::Full,
             (None, dataset) => Batching::MiniBatch { size: KERAS_BATCH_SIZE.min(dataset.images()) },
         }
     }

@@ -1,5 +1,6 @@
 //! e^x and the logistic sigmoid for f32, computed exactly as burn's Flex backend computes
-//! them, so that the native engine follows the burn engine bit for bit.
+//! them, so that the native engine follows the burn engine bit for bit, and the same on every
+//! machine (A2's σ = e^b uses it for that reason).
 //!
 //! Flex evaluates `f32::exp`, which on Linux is glibc's `expf`: since glibc 2.27 the
 //! table-driven algorithm of ARM's optimized-routines (x·32/ln 2 = k + r, e^x = 2^(k/32) ·
@@ -13,7 +14,7 @@
 //! the result is the same on every machine.
 
 /// 2^(i/32) as f64 bits, less i·2^47 (so that adding k·2^47 gives 2^(k/32) for any k).
-pub(super) const TABLE: [u64; 32] = [
+pub(crate) const TABLE: [u64; 32] = [
     0x3ff0000000000000,
     0x3fefd9b0d3158574,
     0x3fefb5586cf9890f,
@@ -49,14 +50,14 @@ pub(super) const TABLE: [u64; 32] = [
 ];
 
 /// 32/ln 2.
-pub(super) const INV_LN2_N: u64 = 0x40471547652B82FE;
+pub(crate) const INV_LN2_N: u64 = 0x40471547652B82FE;
 /// 1.5·2^52: adding it rounds a double of magnitude < 2^51 to an integer, held in the low
 /// bits.
-pub(super) const SHIFT: u64 = 0x4338000000000000;
+pub(crate) const SHIFT: u64 = 0x4338000000000000;
 /// The cubic's coefficients of r³, r², r (for 2^(r/32) − 1).
-pub(super) const C0: u64 = 0x3EBC6AF84B912394;
-pub(super) const C1: u64 = 0x3F2EBFCE50FAC4F3;
-pub(super) const C2: u64 = 0x3F962E42FF0C52D6;
+pub(crate) const C0: u64 = 0x3EBC6AF84B912394;
+pub(crate) const C1: u64 = 0x3F2EBFCE50FAC4F3;
+pub(crate) const C2: u64 = 0x3F962E42FF0C52D6;
 
 /// e^x for f32, bit-identical to glibc's `expf` (see the module documentation).
 #[inline(always)]
