@@ -41,6 +41,20 @@ pub enum Command {
     Merge(MergeArgs),
     /// Audit a results directory: checksums, rows, replayed runs, summaries.
     Verify(VerifyArgs),
+    /// Compare two finished studies run by run, paired by seed (B − A per metric).
+    Compare(CompareArgs),
+}
+
+/// `aemc compare A_DIR B_DIR [--format table|csv]`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Study A's results directory.
+    pub a: PathBuf,
+    /// Study B's results directory.
+    pub b: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: crate::report::paired::Format,
 }
 
 /// `aemc verify RESULTS_DIR [--sample N | --all]`.

@@ -9,8 +9,10 @@ use aemc::analysis::exact::{predictions, predictions_with};
 use aemc::audit;
 use aemc::cli::{Cli, Command, VerifyArgs};
 use aemc::error::InputError;
+use aemc::report::paired::Comparison;
 use aemc::report::terminal::terminal;
 use aemc::report::{Exporter, Report, Summary, exporters, predict};
+use aemc::study::compare::pair_runs;
 use aemc::study::execute::{Invocation, execute};
 use aemc::study::merge::Merge;
 use aemc::study::output::write_atomically;
@@ -64,6 +66,10 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Verify(args) => return verify(&args),
+        Command::Compare(args) => {
+            print!("{}", Comparison::of(&pair_runs(&args.a, &args.b)?).render(args.format)?);
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     report(&out, &Report::new(summary, predictions), &exporters)?;
     Ok(ExitCode::SUCCESS)

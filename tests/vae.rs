@@ -106,3 +106,33 @@ fn bad_vae_input_is_one_line() {
         "--model",
     );
 }
+
+/// `aemc compare` pairs A1's and A2's runs by seed: the same configurations, run by run, each
+/// metric's paired difference with its interval; studies on other images or with other seeds
+/// are refused.
+#[test]
+fn compare_pairs_a1_and_a2_by_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = "runs = 6\nwidths = [\"3-2-3\"]\nepochs = [20]\nlr = [0.01]\n[dataset]\nname = \"lines-32\"\nsize = 8\nimages = 40\n";
+    let a1 = study_file(dir.path(), "a1.toml", &format!("name = \"a1\"\n{lines}"));
+    let a2 = study_file(dir.path(), "a2.toml", &format!("name = \"a2\"\nmodel = \"vae\"\nvae_samples = 3\n{lines}"));
+    let other_seed = study_file(dir.path(), "seed.toml", &format!("name = \"s\"\nseed = 1\n{lines}"));
+    let squares = study_file(dir.path(), "sq.toml", "name = \"sq\"\nruns = 2\nwidths = [\"3-2-3\"]\nepochs = [20]\n");
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    for (study, name) in [(&a1, "a1"), (&a2, "a2"), (&other_seed, "s"), (&squares, "sq")] {
+        ok(run(study, Path::new(&out(name)), &[]));
+    }
+    let table = String::from_utf8(ok(aemc(&["compare", &out("a1"), &out("a2")])).stdout).unwrap();
+    assert!(table.contains("B − A") && table.lines().any(|l| l.contains(" mse ") && l.contains(" 6 ")), "{table}");
+    let csv = String::from_utf8(ok(aemc(&["compare", &out("a1"), &out("a2"), "--format", "csv"])).stdout).unwrap();
+    assert!(
+        csv.starts_with(
+            "widths,init,optimizer,lr,epochs,metric,pairs,mean_a,mean_b,difference,ci_low,ci_high,verdict\n"
+        )
+    );
+    // A study compared with itself: every difference is 0.
+    let same = String::from_utf8(ok(aemc(&["compare", &out("a1"), &out("a1"), "--format", "csv"])).stdout).unwrap();
+    assert!(same.lines().skip(1).all(|l| l.contains(",0,0,0,no difference shown")), "{same}");
+    one_line_error(&aemc(&["compare", &out("a1"), &out("s")]), 2, "not pairs");
+    one_line_error(&aemc(&["compare", &out("a1"), &out("sq")]), 2, "pairs need the same images");
+}

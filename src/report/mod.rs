@@ -11,6 +11,7 @@ pub mod json;
 pub mod markdown;
 pub mod metric_claims;
 pub mod metrics_csv;
+pub mod paired;
 pub mod predict;
 pub mod summary;
 pub mod summary_csv;

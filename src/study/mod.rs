@@ -2,6 +2,7 @@
 //! the output directory it writes (runs.csv, state, resume, merge).
 
 pub mod checksums;
+pub mod compare;
 pub mod execute;
 pub mod merge;
 pub mod output;
