@@ -4,27 +4,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use aemc::model::{ParamLayout, Widths, reconstruct};
-use common::{aemc, bin, study_file};
+use common::{aemc, bin, ok, run, study_file};
 
 /// Two configurations, six runs each, on 40 line images of 8 × 8 pixels in batches of 8.
 const LINES: &str = "name = \"lines\"\nseed = 5\nruns = 6\nwidths = [\"2-1-2\", \"3-2-3\"]\nepochs = [30]\nlr = [0.01]\nbatch_size = 8\n[dataset]\nname = \"lines-32\"\nsize = 8\nimages = 40\n";
 
 /// The files every study of line images writes and that must not depend on how it ran.
 const RESULTS: [&str; 6] = ["runs.csv", "metrics.csv", "claims.csv", "summary.md", "summary.json", "study.toml"];
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
-    o
-}
-
-fn run(study: &str, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", study, "--out", out.to_str().unwrap()];
-    args.extend(extra);
-    aemc(&args)
-}
 
 fn assert_same_results(a: &Path, b: &Path) {
     for f in RESULTS {

@@ -1,19 +1,14 @@
 //! Studies that survive: resume after SIGKILL, shards and merge, refusals, a full disk.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{aemc, bin, one_line_error, study_file};
+use common::{aemc, bin, ok, one_line_error, study_file};
 use std::time::Duration;
 
 use aemc::rng::mix;
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
-    o
-}
 
 const OUTPUTS: [&str; 9] = [
     "runs.csv",

@@ -4,22 +4,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
-use common::{aemc, one_line_error, study_file};
+use common::{aemc, ok, one_line_error, run, study_file};
 
 const SQUARES: &str = "name = \"vae\"\nseed = 3\nruns = 8\nwidths = [\"2-1-2\"]\nepochs = [300]\nlr = [0.01]\nmodel = \"vae\"\nvae_samples = 10\n";
-
-fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
-    o
-}
-
-fn run(study: &str, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", study, "--out", out.to_str().unwrap()];
-    args.extend(extra);
-    aemc(&args)
-}
 
 #[test]
 fn a_vae_study_on_the_2x2_images_records_sigma_and_samples() {

@@ -21,6 +21,19 @@ pub fn aemc(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
 
+/// Asserts the binary succeeded, showing its stderr where it did not.
+pub fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// `aemc run STUDY --out OUT EXTRA...`.
+pub fn run(study: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", study, "--out", out.to_str().unwrap()];
+    args.extend(extra);
+    aemc(&args)
+}
+
 /// Writes a study file named `name` into `dir`; returns its path.
 pub fn study_file(dir: &Path, name: &str, body: &str) -> String {
     let path = dir.join(name);
