@@ -37,10 +37,10 @@ fn a_lines_study_writes_metrics_claims_and_per_run_files() {
          near_perfect_post,blur_distance,wrong_distance,pixel_distance,code_min,code_max"
     );
     assert_eq!(runs.lines().count(), 1 + 12);
-    // 13 summarised metrics per configuration, fewer only where no run has a value.
+    // 14 summarised metrics per configuration, fewer only where no run has a value.
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(metrics.starts_with("widths,init,optimizer,lr,epochs,metric,runs,mean,sd,ci_low,ci_high,min,max\n"));
-    assert!((20..=26).contains(&(metrics.lines().count() - 1)), "{metrics}");
+    assert!((22..=28).contains(&(metrics.lines().count() - 1)), "{metrics}");
     let claims = std::fs::read_to_string(out.join("claims.csv")).unwrap();
     assert_eq!(claims.lines().count(), 1 + 2 * 4, "{claims}");
     assert!(claims.contains("post-processing removes the blur"));
@@ -102,4 +102,31 @@ fn lines_results_do_not_depend_on_threads_population_kills_or_shards() {
     let merged = dir.path().join("merged");
     ok(aemc(&["merge", merged.to_str().unwrap(), &shards[1], &shards[0]]));
     assert_same_results(&reference, &merged);
+}
+
+/// Runs that blow up (SGD at lr 1e30) are recorded, counted as diverged in metrics.csv, and
+/// read back as rows of the study (verify, resume), never dropped.
+#[test]
+fn diverged_lines_runs_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(
+        dir.path(),
+        "div.toml",
+        &LINES.replace("lr = [0.01]", "lr = [1e30]\noptimizer = [\"sgd\"]").replace("epochs = [30]", "epochs = [5]"),
+    );
+    let out = dir.path().join("out");
+    ok(run(&study, &out, &[]));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 12);
+    // Each configuration's `diverged` mean is the fraction of its rows whose mse is NaN.
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    for widths in ["2-1-2", "3-2-3"] {
+        let rows: Vec<&str> = runs.lines().filter(|l| l.starts_with(widths)).collect();
+        let nan = rows.iter().filter(|l| l.split(',').nth(7) == Some("NaN")).count();
+        assert!(nan > 0, "{runs}");
+        let line = metrics.lines().find(|l| l.starts_with(widths) && l.contains(",diverged,")).unwrap();
+        let mean: f64 = line.split(',').nth(7).unwrap().parse().unwrap();
+        assert!((mean - nan as f64 / 6.0).abs() < 1e-12, "{line}");
+    }
+    ok(aemc(&["verify", out.to_str().unwrap(), "--all"]));
 }

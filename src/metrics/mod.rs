@@ -59,7 +59,8 @@ pub struct Reconstruction {
     /// pixels wrong before post-processing, and of all pixels (for scale); `None` where the
     /// data set has no lines or no such pixel exists.
     pub distance: Distances,
-    /// The smallest and largest bottleneck code over images and units.
+    /// The smallest and largest bottleneck code over images and units (NaN for a network
+    /// whose codes are NaN).
     pub code_range: (f32, f32),
 }
 
@@ -169,7 +170,12 @@ impl Reconstruction {
         }
         let values = outputs.len() as f64;
         let images = data.count() as f64;
-        let code_range = codes.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+        // A network that diverged has NaN codes: its range is NaN, not the empty fold's (∞, −∞).
+        let code_range = if codes.is_empty() || codes.iter().any(|c| c.is_nan()) {
+            (f32::NAN, f32::NAN)
+        } else {
+            codes.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &c| (lo.min(c), hi.max(c)))
+        };
         Reconstruction {
             mse: squared / values,
             blur: blur as f64 / values,

@@ -41,7 +41,7 @@ mod tests {
 
     #[test]
     fn one_row_per_metric_with_values() {
-        assert_eq!(SUMMARY_METRICS.len(), 13);
+        assert_eq!(SUMMARY_METRICS.len(), 14);
         assert_eq!(SUMMARY_METRICS[..12], crate::metrics::Reconstruction::NAMES);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::summary::SUMMARY_METRICS;
+use super::summary::{SUMMARY_METRICS, summary_values};
 use super::table::Table;
 use super::{config_headers, config_row, csv_string, num};
 use crate::outcome::OutcomeClass;
@@ -65,12 +65,7 @@ fn names() -> impl Iterator<Item = &'static str> {
 
 /// A run's values of [`names`].
 fn values(row: &RunRow) -> Vec<Option<f64>> {
-    let m = &row.metrics;
-    let mut v: Vec<Option<f64>> = m.values().to_vec();
-    v.push(match (m.distance.blurred, m.distance.all) {
-        (Some(blurred), Some(all)) if all > 0.0 => Some(blurred / all),
-        _ => None,
-    });
+    let mut v: Vec<Option<f64>> = summary_values(&row.metrics).to_vec();
     v.push(row.squares.as_ref().map(|s| f64::from(u8::from(s.class == OutcomeClass::Optimal))));
     v
 }

@@ -29,26 +29,30 @@ pub struct ConfigCounts {
 
 /// The metrics summarised over runs: runs.csv's ([`Reconstruction::NAMES`]), then
 /// `blur_distance_ratio`, a run's mean distance of its blurred pixels to their lines over that
-/// of all its pixels (below 1 where the blur lies nearer the lines than pixels do on average).
-pub const SUMMARY_METRICS: [&str; 13] = {
-    let mut names = [""; 13];
+/// of all its pixels (below 1 where the blur lies nearer the lines than pixels do on average),
+/// and `diverged`, 1 for a run whose error is not finite (its mean the fraction of runs that
+/// diverged, every other metric averaging only the runs where it is finite).
+pub const SUMMARY_METRICS: [&str; 14] = {
+    let mut names = [""; 14];
     let mut k = 0;
     while k < Reconstruction::NAMES.len() {
         names[k] = Reconstruction::NAMES[k];
         k += 1;
     }
     names[k] = "blur_distance_ratio";
+    names[k + 1] = "diverged";
     names
 };
 
-/// A run's values of [`SUMMARY_METRICS`].
-fn summary_values(m: &Reconstruction) -> [Option<f64>; SUMMARY_METRICS.len()] {
+/// A run's values of [`SUMMARY_METRICS`] (`None` where a metric has no value).
+pub fn summary_values(m: &Reconstruction) -> [Option<f64>; SUMMARY_METRICS.len()] {
     let mut values = [None; SUMMARY_METRICS.len()];
     values[..Reconstruction::NAMES.len()].copy_from_slice(&m.values());
     values[Reconstruction::NAMES.len()] = match (m.distance.blurred, m.distance.all) {
         (Some(blurred), Some(all)) if all > 0.0 => Some(blurred / all),
         _ => None,
     };
+    values[Reconstruction::NAMES.len() + 1] = Some(if m.mse.is_finite() { 0.0 } else { 1.0 });
     values
 }
 
