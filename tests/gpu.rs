@@ -104,6 +104,31 @@ fn burn_on_wgpu_matches_burn_on_flex() {
     assert!(diff <= 1e-5, "{diff}");
 }
 
+/// A2 and line images on burn's wgpu backend: A2 (the paper's reading) on 16 line images of
+/// 8 × 8 in mini-batches of 4, 5 epochs, every parameter within 1e-4 of the largest of burn on
+/// Flex (the same operations and noise, summed in other orders).
+#[test]
+fn burn_on_wgpu_trains_a2_on_lines_like_flex() {
+    use aemc::engine::Batching;
+    use aemc::model::ParamLayout;
+    use aemc::model::vae::VaeSpec;
+    let found = EngineKind::Burn.engine(BurnDevice::Wgpu).map_err(|e| e.to_string());
+    let Some(engine) = found_or_skip(found, gpu_required()) else { return };
+    let data = aemc::data::lines::lines(8, 16, 2);
+    let widths = Widths::new(3, 2, 3).unwrap();
+    let layout = ParamLayout::vae(data.pixels(), widths);
+    let mut rng = aemc::rng::RunRng::new(4);
+    let init: Vec<Vec<f32>> = (0..8).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
+    let seeds: Vec<u64> = (0..8).collect();
+    let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-2, epochs: 5, vae: Some(VaeSpec::PAPER) };
+    let batching = Batching::MiniBatch { size: 4 };
+    let on_gpu = engine.train_on(&spec, &data, batching, &init, &seeds);
+    let on_cpu = BurnEngine::flex().train_on(&spec, &data, batching, &init, &seeds);
+    let scale = on_cpu.iter().flatten().fold(0.0f32, |m, x| m.max(x.abs()));
+    let diff = max_difference(&on_gpu, &on_cpu);
+    assert!(diff <= 1e-4 * scale, "{diff} of parameters up to {scale}");
+}
+
 /// `aemc sweep --engine gpu` end to end; its runs.csv does not depend on how the runs are
 /// split into engine calls.
 #[test]
