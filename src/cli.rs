@@ -173,14 +173,14 @@ pub struct SweepArgs {
     /// Comma-separated epochs (passes over the data set).
     #[arg(long, value_delimiter = ',', required = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: Vec<u32>,
-    /// The data set, with its default options (a study file's [dataset] table sets others):
+    /// The data set, with its default options (a study file's dataset table sets others):
     /// squares-2x2 or lines-32.
     #[arg(long, default_value = "squares-2x2")]
     pub dataset: DatasetSpec,
     /// Images per training step [default: every image for squares-2x2, else 32].
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// The autoencoder: ae (A1) or vae (A2, read as the paper's formula; a study file's [vae]
+    /// The autoencoder: ae (A1) or vae (A2, read as the paper's formula; a study file's vae
     /// table sets other readings).
     #[arg(long, value_enum, default_value = "ae")]
     pub model: ModelKind,

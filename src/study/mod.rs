@@ -121,7 +121,7 @@ pub struct Configuration {
 }
 
 impl Configuration {
-    /// The key run seeds derive from: widths and initialiser only (see [`seed`]).
+    /// The key run seeds derive from: widths and initialiser only (see [`crate::rng::run_seed`]).
     pub fn init_key(&self) -> String {
         format!("{}/{}", self.widths, self.init)
     }
