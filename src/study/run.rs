@@ -114,19 +114,19 @@ fn train_population(
     (config_index, config): (usize, &Configuration),
     runs: impl Iterator<Item = u64> + Clone,
 ) -> Vec<RunRecord> {
-    let layout = ParamLayout::for_pixels(data.pixels(), config.widths);
+    // A1's layout, which is also A2's deterministic path (z = a: the b head comes after it).
+    let a1_layout = ParamLayout::for_pixels(data.pixels(), config.widths);
     let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) =
         runs.clone().map(|r| initial_params(spec, config, data.pixels(), r)).unzip();
     let finals = engine.train_on(&config.train_spec(spec.vae_spec()), data, spec.batching(), &initial, &seeds);
     runs.zip(seeds)
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
-            let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &layout, &initial, &final_params);
+            let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &a1_layout, &initial, &final_params);
             let vae = spec.vae_spec().map(|reading| {
-                let layout = ParamLayout::vae(data.pixels(), config.widths);
                 VaeMeasures::of(
                     data,
-                    &layout,
+                    &spec.layout(config.widths, data.pixels()),
                     &final_params,
                     &reading,
                     seed,
