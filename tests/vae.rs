@@ -53,7 +53,13 @@ fn a_vae_reading_on_line_images() {
          [dataset]\nname = \"lines-32\"\nsize = 8\nimages = 40\n[vae]\npreset = \"kingma\"\nkl_weight = 0.5\n",
     );
     let out = dir.path().join("out");
-    ok(run(&study, &out, &[]));
+    ok(run(&study, &out, &["--weights"]));
+    // --weights writes every parameter of A2, its b head included.
+    let weights =
+        std::fs::read_to_string(out.join("runs/3-2-3_glorot-uniform_adam_0.001_10/run-2.weights.csv")).unwrap();
+    let layout = aemc::model::ParamLayout::vae(64, aemc::model::Widths::new(3, 2, 3).unwrap());
+    assert_eq!(weights.lines().count(), 1 + layout.len);
+    assert!(weights.lines().last().unwrap().starts_with("b2b_1,"), "{weights}");
     let header = std::fs::read_to_string(out.join("runs.csv")).unwrap().lines().next().unwrap().to_string();
     assert!(header.ends_with(",code_min,code_max,sigma_min,sigma_median,sigma_max,sampled_mse,p_sample_differs,decoder_w_median,decoder_w_max"), "{header}");
     let recorded = std::fs::read_to_string(out.join("study.toml")).unwrap();

@@ -78,6 +78,14 @@ impl DatasetSpec {
         }
     }
 
+    /// Pixels per image, without generating the images.
+    pub fn pixels(&self) -> usize {
+        match *self {
+            DatasetSpec::Squares2x2 { upscale } => super::PIXELS * upscale * upscale,
+            DatasetSpec::Lines { size, .. } => size * size,
+        }
+    }
+
     /// The images themselves.
     pub fn load(&self) -> Dataset {
         match *self {
@@ -190,6 +198,9 @@ mod tests {
         assert_eq!(parse("dataset = \"squares-2x2\"").unwrap(), DatasetSpec::SQUARES);
         let big = parse("[dataset]\nname = \"squares-2x2\"\nupscale = 16").unwrap();
         assert_eq!(big.load().shape, (32, 32));
+        for spec in [big, DatasetSpec::SQUARES, LINES_DEFAULT] {
+            assert_eq!(spec.pixels(), spec.load().pixels());
+        }
         assert_eq!(parse("dataset = \"lines-32\"").unwrap(), LINES_DEFAULT);
         assert_eq!(
             parse("[dataset]\nname = \"lines-32\"\nsize = 8\nimages = 20").unwrap(),

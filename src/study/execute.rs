@@ -79,9 +79,9 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let data = spec.dataset.load();
-    let per_run_weights = inv.weights && !data.is_squares_2x2();
-    let run_files = RunFiles::new(&inv.out, spec.configurations(), data.pixels(), inv.outputs, per_run_weights);
+    // On the 2×2 images --weights adds runs.csv columns instead (`RowFormat`).
+    let per_run_weights = inv.weights && !spec.dataset.is_default();
+    let run_files = RunFiles::new(&inv.out, spec, inv.outputs, per_run_weights);
     let kill_after = kill_after_wave();
     let mut waves = 0;
     run_study(spec, engine.as_ref(), &inv.options, range, done, |wave| {

@@ -14,12 +14,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Configuration;
 use super::output::write_atomically;
 use super::run::RunRecord;
 use super::runs_csv::config_cells;
+use super::{Configuration, StudySpec};
 use crate::float::shortest;
-use crate::model::ParamLayout;
 
 /// The folder of per-run files in an output directory.
 pub const RUN_FILES_DIR: &str = "runs";
@@ -32,13 +31,24 @@ pub struct RunFiles {
     weights: bool,
     pixels: usize,
     configs: Vec<Configuration>,
+    /// Each configuration's parameter names, in its layout (A2's b head included).
+    names: Vec<Vec<String>>,
 }
 
 impl RunFiles {
-    /// The per-run files of a study in `out` on images of `pixels` pixels; `None` when none
-    /// are asked for.
-    pub fn new(out: &Path, configs: Vec<Configuration>, pixels: usize, outputs: bool, weights: bool) -> Option<Self> {
-        (outputs || weights).then(|| RunFiles { dir: out.join(RUN_FILES_DIR), outputs, weights, pixels, configs })
+    /// The per-run files of `spec` in `out`; `None` when none are asked for.
+    pub fn new(out: &Path, spec: &StudySpec, outputs: bool, weights: bool) -> Option<Self> {
+        let pixels = spec.dataset.pixels();
+        let configs = spec.configurations();
+        let names = configs.iter().map(|c| spec.layout(c.widths, pixels).names()).collect();
+        (outputs || weights).then(|| RunFiles {
+            dir: out.join(RUN_FILES_DIR),
+            outputs,
+            weights,
+            pixels,
+            configs,
+            names,
+        })
     }
 
     /// The folder of a configuration's files.
@@ -50,9 +60,8 @@ impl RunFiles {
     pub fn write(&self, record: &RunRecord) -> anyhow::Result<()> {
         let dir = self.config_dir(record.config_index);
         std::fs::create_dir_all(&dir)?;
-        let widths = self.configs[record.config_index].widths;
         if self.outputs {
-            let code = widths.h2;
+            let code = self.configs[record.config_index].widths.h2;
             let mut header = vec!["image".to_string()];
             header.extend((0..code).map(|k| format!("code_{k}")));
             header.extend((0..self.pixels).map(|p| format!("out_{p}")));
@@ -66,11 +75,10 @@ impl RunFiles {
             write_atomically(&dir, &format!("run-{}.outputs.csv", record.run), &csv_bytes(&header, rows)?)?;
         }
         if self.weights {
-            let names = ParamLayout::for_pixels(self.pixels, widths).names();
-            let rows = names
-                .into_iter()
+            let rows = self.names[record.config_index]
+                .iter()
                 .enumerate()
-                .map(|(k, name)| vec![name, shortest(record.initial[k]), shortest(record.final_params[k])]);
+                .map(|(k, name)| vec![name.clone(), shortest(record.initial[k]), shortest(record.final_params[k])]);
             let header = ["parameter", "init", "final"].map(String::from);
             write_atomically(&dir, &format!("run-{}.weights.csv", record.run), &csv_bytes(&header, rows)?)?;
         }
