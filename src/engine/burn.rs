@@ -202,10 +202,7 @@ impl BurnEngine {
             return Vec::new();
         }
         let (n, pixels) = (data.count(), data.pixels());
-        let layout = match spec.vae {
-            None => ParamLayout::for_pixels(pixels, spec.widths),
-            Some(_) => ParamLayout::vae(pixels, spec.widths),
-        };
+        let layout = ParamLayout::for_model(pixels, spec.widths, spec.vae.is_some());
         let device = self.device.clone();
         let autodiff = device.clone().autodiff();
         let whole = Tensor::<3>::from_data(TensorData::new(data.images.clone(), [1, n, pixels]), &autodiff);

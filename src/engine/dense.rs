@@ -301,11 +301,15 @@ fn train_network_of<const VAE: bool>(task: &Task, initial: &[f32], seed: u64) ->
     let reconstruction = spec.vae.map_or(Reduction::Mean, |v| v.reconstruction);
     let count = data.count();
     let in_order: Vec<usize> = (0..count).collect();
+    let mut shuffled: Vec<usize>;
     let mut t = 0u32;
     for epoch in 0..spec.epochs {
         let (order, size) = match batching {
-            Batching::Full => (in_order.clone(), count),
-            Batching::MiniBatch { size } => (data_order(seed, epoch, count), size),
+            Batching::Full => (&in_order, count),
+            Batching::MiniBatch { size } => {
+                shuffled = data_order(seed, epoch, count);
+                (&shuffled, size)
+            }
         };
         for batch in order.chunks(size) {
             t += 1;
@@ -363,10 +367,7 @@ pub fn train_with_isa(
 ) -> Vec<Vec<f32>> {
     assert!(isa.available(), "{} is not available on this CPU", isa.name());
     assert!(batching == Batching::Full || seeds.len() == initial.len(), "one seed per network");
-    let layout = match spec.vae {
-        None => ParamLayout::for_pixels(data.pixels(), spec.widths),
-        Some(_) => ParamLayout::vae(data.pixels(), spec.widths),
-    };
+    let layout = ParamLayout::for_model(data.pixels(), spec.widths, spec.vae.is_some());
     let shape = Shape { layout, pixels: data.pixels() };
     let task = Task { spec, data, batching, shape };
     flushing(|| {

@@ -155,6 +155,12 @@ impl ParamLayout {
         ParamLayout { widths, layers, b_head: None, len: offset }
     }
 
+    /// A2's layout (`vae`) or A1's on images of `pixels` pixels: where every engine and the
+    /// study decide between the two.
+    pub fn for_model(pixels: usize, widths: Widths, vae: bool) -> Self {
+        if vae { Self::vae(pixels, widths) } else { Self::for_pixels(pixels, widths) }
+    }
+
     /// A2's layout on images of `pixels` pixels: A1's, then the b head ([`vae`]).
     pub fn vae(pixels: usize, widths: Widths) -> Self {
         let a1 = Self::for_pixels(pixels, widths);

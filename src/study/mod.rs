@@ -272,10 +272,7 @@ impl StudySpec {
 
     /// The parameter layout of a configuration's networks on images of `pixels` pixels.
     pub fn layout(&self, widths: Widths, pixels: usize) -> ParamLayout {
-        match self.model {
-            ModelKind::Ae => ParamLayout::for_pixels(pixels, widths),
-            ModelKind::Vae => ParamLayout::vae(pixels, widths),
-        }
+        ParamLayout::for_model(pixels, widths, self.model == ModelKind::Vae)
     }
 
     /// The study as TOML, as recorded beside its results.
