@@ -8,7 +8,8 @@
 //!   1–200 (`early`) and for epochs 19 801–20 000 (`late`), from the parameters and Adam
 //!   moments a one-off training of 19 800 epochs leaves. Studies train 20 000 epochs, so a
 //!   slowdown late in training (subnormal floats, for one) shows here;
-//! - `lines-32`: A1 2-1-2 on the 32 × 32 line images in mini-batches of 32 with burn.
+//! - `lines-32`: A1 2-1-2 on the 32 × 32 line images in mini-batches of 32, native and burn;
+//! - `mnist`: A1 64-8-64 on 5958 images of 28 × 28 in mini-batches of 32, native and burn.
 
 mod common;
 
@@ -76,48 +77,70 @@ fn late_training(c: &mut Criterion) {
 }
 
 /// A1 2-1-2 on the paper's 32 × 32 line images (1000 images, mini-batches of 32, each run in
-/// its own order): P = 64 networks trained together for one epoch a call, by the native
-/// kernel for any image size and by burn on Flex, and A2 by the native kernel ("vae-early").
-/// "early" starts from the initial networks;
-/// "late" from the same networks after 300 epochs, where outputs have saturated (late
-/// training is where subnormals and saturated sigmoids would cost, docs/performance.md).
+/// its own order): 64 networks trained together for one epoch a call, by the native kernel
+/// for any image size and by burn on Flex, and A2 by the native kernel ("vae-early"). "early"
+/// starts from the initial networks; "late" from the same networks after 300 epochs, where
+/// outputs have saturated (late training is where subnormals and saturated sigmoids would
+/// cost, docs/performance.md).
 fn lines_32(c: &mut Criterion) {
-    use aemc::data::lines::lines;
+    images_group(c, "lines-32", aemc::data::lines::lines(32, 1000, 1), Widths::PAPER, 64, 300, true);
+}
+
+/// The MNIST appendix's shape: A1 64-8-64 on 5958 images of 28 × 28 (line images standing in
+/// for the digits of 2: the timing depends on the shapes alone) in mini-batches of 32, 4
+/// networks a call; "late" after 20 epochs. The JAX peer is `scripts/jax_lines_baseline.py 4 3
+/// 5958 28 64-8-64`.
+fn mnist(c: &mut Criterion) {
+    let widths = Widths::new(64, 8, 64).expect("valid widths");
+    images_group(c, "mnist", aemc::data::lines::lines(28, 5958, 1), widths, 4, 20, false);
+}
+
+/// One epoch of `population` networks of `widths` on `data` in mini-batches of 32 a call, by
+/// the native kernel and burn on Flex, from the initial networks and after `late_epochs`; with
+/// `vae`, A2 (the paper's reading) by the native kernel too.
+fn images_group(
+    c: &mut Criterion,
+    name: &str,
+    data: aemc::data::Dataset,
+    widths: Widths,
+    population: usize,
+    late_epochs: u32,
+    vae: bool,
+) {
     use aemc::engine::{Batching, Engine, NativeEngine};
     use aemc::model::{Initializer, ParamLayout};
     use aemc::rng::RunRng;
     use criterion::Throughput;
-    let mut group = c.benchmark_group("lines-32");
+    let mut group = c.benchmark_group(name);
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
-    let data = lines(32, 1000, 1);
-    let (widths, population) = (Widths::PAPER, 64usize);
-    let layout = ParamLayout::for_pixels(data.pixels(), widths);
-    let mut rng = RunRng::new(1);
-    let init: Vec<Vec<f32>> = (0..population).map(|_| Initializer::GlorotUniform.draw(&layout, &mut rng)).collect();
+    let draw = |layout: &ParamLayout| -> Vec<Vec<f32>> {
+        let mut rng = RunRng::new(1);
+        (0..population).map(|_| Initializer::GlorotUniform.draw(layout, &mut rng)).collect()
+    };
+    let init = draw(&ParamLayout::for_pixels(data.pixels(), widths));
     let seeds: Vec<u64> = (0..population as u64).collect();
     let batching = Batching::MiniBatch { size: 32 };
     let spec = TrainSpec { widths, optimizer: Optimizer::Adam, lr: 1e-3, epochs: 1, vae: None };
-    let late = NativeEngine.train_on(&TrainSpec { epochs: 300, ..spec }, &data, batching, &init, &seeds);
+    let late = NativeEngine.train_on(&TrainSpec { epochs: late_epochs, ..spec }, &data, batching, &init, &seeds);
     group.throughput(Throughput::Elements(population as u64));
     let engines: [(&str, &dyn Engine); 2] = [("native", &NativeEngine), ("burn", &BurnEngine::flex())];
-    for (name, engine) in engines {
+    for (engine_name, engine) in engines {
         for (stage, start) in [("early", &init), ("late", &late)] {
-            group.bench_function(format!("{name}/{widths}/{population}/{stage}"), |b| {
+            group.bench_function(format!("{engine_name}/{widths}/{population}/{stage}"), |b| {
                 b.iter(|| engine.train_on(&spec, &data, batching, start, &seeds))
             });
         }
     }
-    // A2 (the paper's reading) beside A1, from the same networks with the b head appended.
-    let vae_layout = ParamLayout::vae(data.pixels(), widths);
-    let mut rng = RunRng::new(1);
-    let vae_init: Vec<Vec<f32>> =
-        (0..population).map(|_| Initializer::GlorotUniform.draw(&vae_layout, &mut rng)).collect();
-    let vae_spec = TrainSpec { vae: Some(aemc::model::vae::VaeSpec::PAPER), ..spec };
-    group.bench_function(format!("native/{widths}/{population}/vae-early"), |b| {
-        b.iter(|| NativeEngine.train_on(&vae_spec, &data, batching, &vae_init, &seeds))
-    });
+    if vae {
+        // A2 (the paper's reading) beside A1, from the same networks with the b head appended.
+        let vae_init = draw(&ParamLayout::vae(data.pixels(), widths));
+        let vae_spec = TrainSpec { vae: Some(aemc::model::vae::VaeSpec::PAPER), ..spec };
+        group.bench_function(format!("native/{widths}/{population}/vae-early"), |b| {
+            b.iter(|| NativeEngine.train_on(&vae_spec, &data, batching, &vae_init, &seeds))
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, engines, late_training, lines_32);
+criterion_group!(benches, engines, late_training, lines_32, mnist);
 criterion_main!(benches);

@@ -1,10 +1,13 @@
-"""The peer of `cargo bench --bench engines -- lines-32`: A1 2-1-2 on 1000 line images of
-32 x 32 pixels, mini-batches of 32 (the last of 8) in each network's own order every epoch,
-mean squared error, Keras Adam at lr 1e-3, glorot-uniform weights and zero biases, for a
-population of P networks vmapped and jit-compiled with JAX. Prints network-epochs per second.
+"""The peer of `cargo bench --bench engines -- lines-32` (and `-- mnist`): A1 on N line images
+of SIZE x SIZE pixels (default the paper's 1000 of 32 x 32 with 2-1-2), mini-batches of 32
+(the last smaller) in each network's own order every epoch, mean squared error, Keras Adam at
+lr 1e-3, glorot-uniform weights and zero biases, for a population of P networks vmapped and
+jit-compiled with JAX. Prints network-epochs per second. The MNIST appendix's shape, 5958
+images of 28 x 28 through 64-8-64 (line images stand in for the digits: the timing depends on
+the shapes, not the pixels), is `... 1 3 5958 28 64-8-64`.
 
     python3 -m venv /tmp/jaxenv && /tmp/jaxenv/bin/pip install jax
-    /tmp/jaxenv/bin/python scripts/jax_lines_baseline.py [networks] [epochs]
+    /tmp/jaxenv/bin/python scripts/jax_lines_baseline.py [networks] [epochs] [images] [side] [widths]
 """
 import sys
 import time
@@ -15,8 +18,11 @@ import numpy as np
 
 P = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 EPOCHS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-N, SIZE, BATCH = 1000, 32, 32
-WIDTHS = (SIZE * SIZE, 2, 1, 2, SIZE * SIZE)
+N = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+SIZE = int(sys.argv[4]) if len(sys.argv) > 4 else 32
+HIDDEN = tuple(int(w) for w in (sys.argv[5] if len(sys.argv) > 5 else "2-1-2").split("-"))
+BATCH = 32
+WIDTHS = (SIZE * SIZE, *HIDDEN, SIZE * SIZE)
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-7
 
 # The line images as aemc draws them (angles need not match aemc's stream for timing).
@@ -77,4 +83,5 @@ for e in range(EPOCHS):
     state = train_epoch(state, jax.random.split(jax.random.PRNGKey(e + 1), P))
     jax.block_until_ready(state)
     best = min(best, time.perf_counter() - start)
-print(f"jax {jax.__version__}, {P} networks, lines-32 A1 2-1-2, batch {BATCH}: {P / best:.3g} network-epochs/s (best of {EPOCHS} epochs)")
+shape = f"{N} images of {SIZE} x {SIZE}, A1 {'-'.join(map(str, HIDDEN))}"
+print(f"jax {jax.__version__}, {P} networks, {shape}, batch {BATCH}: {P / best:.3g} network-epochs/s (best of {EPOCHS} epochs)")

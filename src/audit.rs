@@ -72,7 +72,7 @@ pub fn verify(dir: &Path, sample: Sample, seed: u64) -> anyhow::Result<Vec<Strin
     }
     for (config, rows) in by_config {
         let run_indices: Vec<u64> = rows.iter().map(|&(_, run)| run).collect();
-        let replayed = train_runs(&spec, engine.as_ref(), config, &run_indices);
+        let replayed = train_runs(&spec, engine.as_ref(), config, &run_indices)?;
         for ((i, _), record) in rows.iter().zip(&replayed) {
             let (was, now) = (format.cells(&recorded[i]), format.cells(&format.row_of(record)));
             if let Some(k) = (0..was.len()).find(|&k| was[k] != now[k]) {

@@ -9,7 +9,7 @@ use crate::audit::Sample;
 use crate::data::DatasetSpec;
 use crate::engine::{BurnDevice, EngineKind};
 use crate::error::InputError;
-use crate::model::vae::ModelKind;
+use crate::model::vae::{ModelKind, VaeSpec};
 use crate::model::{Initializer, Widths};
 use crate::optim::Optimizer;
 use crate::outcome::Tolerances;
@@ -140,6 +140,10 @@ pub struct ExecArgs {
     /// Discard results of another study (or a changed one) in the output directory.
     #[arg(long)]
     pub restart: bool,
+    /// The directory of the four MNIST IDX files (raw or .gz), for a study on mnist [default:
+    /// the study's `[dataset] path`, else data/mnist-5k].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 /// `aemc run STUDY.toml`.
@@ -171,19 +175,26 @@ pub struct SweepArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub runs: u64,
     /// Comma-separated epochs (passes over the data set).
-    #[arg(long, value_delimiter = ',', required = true, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_delimiter = ',', required_unless_present = "steps", value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: Vec<u32>,
-    /// The data set, with its default options (a study file's dataset table sets others):
-    /// squares-2x2 or lines-32.
-    #[arg(long, default_value = "squares-2x2")]
-    pub dataset: DatasetSpec,
+    /// Comma-separated training steps, instead of epochs: each data set trains for the fewest
+    /// whole epochs that take at least this many steps.
+    #[arg(long, value_delimiter = ',', conflicts_with = "epochs", value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: Vec<u64>,
+    /// Comma-separated data sets, with their default options (a study file's dataset table
+    /// sets others): squares-2x2, lines-32.
+    #[arg(long, value_delimiter = ',', default_value = "squares-2x2")]
+    pub dataset: Vec<DatasetSpec>,
     /// Images per training step [default: every image for squares-2x2, else 32].
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// The autoencoder: ae (A1) or vae (A2, read as the paper's formula; a study file's vae
-    /// table sets other readings).
-    #[arg(long, value_enum, default_value = "ae")]
-    pub model: ModelKind,
+    /// Comma-separated autoencoders: ae (A1), vae (A2).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "ae")]
+    pub model: Vec<ModelKind>,
+    /// Comma-separated readings of A2's loss, by preset: paper (the default), keras-2016, sum,
+    /// kingma (a study file's vae table sets single knobs).
+    #[arg(long, value_delimiter = ',')]
+    pub vae: Vec<VaeSpec>,
     /// Comma-separated initialisers.
     #[arg(long, value_delimiter = ',', default_value = "glorot-uniform")]
     pub init: Vec<Initializer>,
@@ -217,7 +228,8 @@ fn default_out(spec: &StudySpec, shard: Shard) -> PathBuf {
     PathBuf::from("results").join(name)
 }
 
-fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
+fn options(exec: &ExecArgs, spec: &mut StudySpec) -> Result<RunOptions, InputError> {
+    spec.resolve_data(exec.data.as_deref())?;
     if let Some(e) = exec.engine {
         spec.engine = e;
     }
@@ -229,16 +241,16 @@ fn options(exec: &ExecArgs, spec: &mut StudySpec) -> RunOptions {
     // Population and threads change speed only, so they stay out of the recorded study.
     let population =
         exec.population.map(|p| p as usize).or(spec.population).unwrap_or_else(|| spec.engine.default_population());
-    RunOptions { threads, population }
+    Ok(RunOptions { threads, population })
 }
 
 impl RunArgs {
     /// Reads and validates the study and flags, touching no output file.
     pub fn invocation(self) -> Result<Invocation, InputError> {
-        let mut spec = StudySpec::from_file(&self.study)?;
+        let mut spec = StudySpec::parse_file(&self.study)?;
         spec.runs = self.runs.unwrap_or(spec.runs);
         spec.seed = self.seed.unwrap_or(spec.seed);
-        let options = options(&self.exec, &mut spec);
+        let options = options(&self.exec, &mut spec)?;
         spec.validate().map_err(|e| InputError::field(format!("{}: {}", self.study.display(), e.field), e.message))?;
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
         let out = self.out.unwrap_or_else(|| default_out(&spec, shard));
@@ -254,22 +266,23 @@ impl SweepArgs {
             name: self.name,
             seed: self.seed,
             runs: self.runs,
-            dataset: self.dataset,
+            datasets: self.dataset,
             batch_size: self.batch_size,
-            model: self.model,
-            vae: None,
+            models: self.model,
+            readings: self.vae,
             vae_samples: None,
             widths: self.widths,
             init: self.init,
             optimizer: self.optimizer,
             lr: self.lr,
             epochs: self.epochs,
+            steps: self.steps,
             population: None,
             engine: EngineKind::default(),
             device: BurnDevice::default(),
             tolerances: Tolerances::default(),
         };
-        let options = options(&self.exec, &mut spec);
+        let options = options(&self.exec, &mut spec)?;
         // Study-file keys and sweep flags share names: report the flag.
         spec.validate().map_err(|e| InputError::field(format!("--{}", e.field.replace('_', "-")), e.message))?;
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);

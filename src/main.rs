@@ -16,6 +16,7 @@ use aemc::study::compare::pair_runs;
 use aemc::study::execute::{Invocation, execute};
 use aemc::study::merge::Merge;
 use aemc::study::output::write_atomically;
+use aemc::study::run_files::roc_curves;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -71,7 +72,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    report(&out, &Report::new(summary, predictions), &exporters)?;
+    let roc = roc_curves(&out, summary.configs.iter().map(|c| &c.config))?;
+    report(&out, &Report::new(summary, predictions).with_roc(roc), &exporters)?;
     Ok(ExitCode::SUCCESS)
 }
 

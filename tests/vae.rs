@@ -128,5 +128,60 @@ fn compare_pairs_a1_and_a2_by_seed() {
     let same = String::from_utf8(ok(aemc(&["compare", &out("a1"), &out("a1"), "--format", "csv"])).stdout).unwrap();
     assert!(same.lines().skip(1).all(|l| l.contains(",0,0,0,no difference shown")), "{same}");
     one_line_error(&aemc(&["compare", &out("a1"), &out("s")]), 2, "not pairs");
-    one_line_error(&aemc(&["compare", &out("a1"), &out("sq")]), 2, "pairs need the same images");
+    one_line_error(&aemc(&["compare", &out("a1"), &out("sq")]), 2, "data set and columns");
+}
+
+/// A study over data sets × models (A1 and A2 in two readings), counted in steps: labelled
+/// configuration columns, A2's columns empty on A1's rows, each A2 configuration tested
+/// against A1 seed by seed, and the same bytes whatever the threads and population.
+#[test]
+fn a_study_over_data_sets_and_models_pairs_a2_with_a1() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(
+        dir.path(),
+        "grid.toml",
+        "name = \"grid\"\nruns = 4\nmodel = [\"ae\", \"vae\"]\nvae = [\"paper\", \"kingma\"]\nvae_samples = 3\n\
+         widths = [\"3-2-3\"]\nlr = [0.01]\nsteps = [40]\n\
+         [[dataset]]\nname = \"squares-2x2\"\n[[dataset]]\nname = \"lines-32\"\nsize = 8\nimages = 40\n",
+    );
+    let out = dir.path().join("out");
+    ok(run(&study, &out, &["--threads", "2", "--population", "3"]));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(runs.starts_with("dataset,model,widths,init,optimizer,lr,epochs,run,seed,mse,"), "{runs}");
+    assert_eq!(runs.lines().count(), 1 + 2 * 3 * 4);
+    let mut table = csv::Reader::from_reader(runs.as_bytes());
+    let header = table.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = table.records().map(Result::unwrap).collect();
+    // 40 steps: 40 full-batch epochs of the squares, 20 of the 40 lines in batches of 32.
+    let epochs: Vec<&str> = rows.iter().map(|r| &r[column("epochs")]).collect();
+    assert_eq!((epochs[0], epochs[12]), ("40", "20"));
+    for row in &rows {
+        let a1 = &row[column("model")] == "ae";
+        assert_eq!(row[column("sigma_median")].is_empty(), a1, "{row:?}");
+    }
+    // Run i of A1 and of A2 share their seed; the claims pair them.
+    let (a1_lines, kingma_lines) = (&rows[12..16], &rows[20..24]);
+    assert!(a1_lines.iter().zip(kingma_lines).all(|(a, b)| a[column("seed")] == b[column("seed")]));
+    let mse = |r: &csv::StringRecord| r[column("mse")].parse::<f64>().unwrap();
+    let difference: f64 = a1_lines.iter().zip(kingma_lines).map(|(a, b)| mse(b) - mse(a)).sum::<f64>() / 4.0;
+    let claims_text = std::fs::read_to_string(out.join("claims.csv")).unwrap();
+    let mut claims = csv::Reader::from_reader(claims_text.as_bytes());
+    let claims: Vec<csv::StringRecord> = claims.records().map(Result::unwrap).collect();
+    let find = |dataset: &str, model: &str, test: &str| {
+        claims.iter().find(|r| &r[0] == dataset && &r[1] == model && r[8].starts_with(test)).cloned()
+    };
+    let paired = find("lines-32+size=8+images=40", "vae:kingma", "A2's error minus A1's").expect(&claims_text);
+    assert_eq!((&paired[10], &paired[11]), ("A2 − A1 < 0", "4"), "{paired:?}");
+    let mean: f64 = paired[12].parse().unwrap();
+    assert!((mean - difference).abs() < 1e-6, "{mean} against {difference}");
+    assert!(find("squares-2x2", "vae:paper", "A2 ends optimal less often").is_some(), "{claims_text}");
+    assert!(!claims.iter().any(|r| &r[0] == "squares-2x2" && &r[1] == "ae"), "A1 on the squares: {claims_text}");
+
+    let other = dir.path().join("other");
+    ok(run(&study, &other, &["--threads", "1", "--population", "8"]));
+    for f in ["runs.csv", "metrics.csv", "claims.csv", "summary.md"] {
+        assert!(std::fs::read(out.join(f)).unwrap() == std::fs::read(other.join(f)).unwrap(), "{f} differs");
+    }
+    ok(aemc(&["verify", out.to_str().unwrap(), "--all"]));
 }

@@ -2,7 +2,9 @@
 //! [`Dataset`], images of any shape as one flat matrix, with the generated line images of
 //! section 1 ([`lines`]).
 
+pub mod idx;
 pub mod lines;
+pub mod mnist;
 pub mod spec;
 
 pub use spec::DatasetSpec;
@@ -31,13 +33,15 @@ pub struct Dataset {
     pub images: Vec<f32>,
     /// For line images ([`lines`]), each image's angle θ: white where x·cos θ + y·sin θ > 0.
     pub angles: Option<Vec<f64>>,
+    /// For MNIST, the test images scored as normal or anomalous ([`mnist`]).
+    pub test: Option<mnist::TestSet>,
 }
 
 impl Dataset {
     /// The line images of `size` × `size` pixels at these angles.
     pub fn of_lines(name: String, size: usize, angles: Vec<f64>) -> Self {
         let images = angles.iter().flat_map(|&theta| lines::line_image(size, theta)).collect();
-        Dataset { name, shape: (size, size), images, angles: Some(angles) }
+        Dataset { name, shape: (size, size), images, angles: Some(angles), test: None }
     }
 
     /// The paper's four 2×2 images ([`IMAGES`]), as the line images they are.

@@ -110,11 +110,15 @@ impl EngineKind {
         }
     }
 
-    /// The largest hidden width the engine trains.
-    pub fn max_width(self) -> usize {
+    /// The widest hidden layer the engine trains on `dataset` in `batching` for `models`: the
+    /// fused 2×2 kernels' limit where they train (the native engine's on the 2×2 images in full
+    /// batches with A1, the gpu engine's always), else [`Widths::MAX`].
+    pub fn max_width(self, dataset: &DatasetSpec, batching: Batching, models: &[ModelKind]) -> usize {
+        let fused = dataset.is_default() && batching == Batching::Full && models.contains(&ModelKind::Ae);
         match self {
-            EngineKind::Native | EngineKind::Gpu => native::MAX_WIDTH,
-            EngineKind::Burn => Widths::MAX,
+            EngineKind::Native if fused => native::MAX_WIDTH,
+            EngineKind::Gpu => native::MAX_WIDTH,
+            EngineKind::Native | EngineKind::Burn => Widths::MAX,
         }
     }
 
@@ -172,6 +176,16 @@ pub enum Batching {
         /// Images per batch.
         size: usize,
     },
+}
+
+impl Batching {
+    /// Training steps in one epoch over `images` images.
+    pub fn steps_per_epoch(&self, images: usize) -> usize {
+        match *self {
+            Batching::Full => 1,
+            Batching::MiniBatch { size } => images.div_ceil(size),
+        }
+    }
 }
 
 impl std::fmt::Display for Batching {

@@ -12,6 +12,7 @@
 //! where the f32 sigmoid rounds to 0.5, for |z| below about 2⁻²³: there the output is exactly
 //! 0.5 and post-processes to 0 whatever the sign of z.
 
+pub mod anomaly;
 pub mod variational;
 
 /// Output values strictly between these count as blurred (gray).

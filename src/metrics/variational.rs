@@ -74,20 +74,12 @@ impl VaeMeasures {
         let deterministic: Vec<Vec<bool>> =
             means.iter().map(|a| decode(layout, params, a).iter().map(|&y| y > 0.5).collect()).collect();
         let (mut mse_sum, mut differing) = (0.0f64, 0u64);
+        let units = a_len(&means);
         for sample in 0..samples {
             let (mut squared, mut differs) = (0.0f64, false);
             for (k, a) in means.iter().enumerate() {
-                let z: Vec<f32> = a
-                    .iter()
-                    .enumerate()
-                    .map(|(unit, &a)| {
-                        let eps =
-                            normal_at(run_seed, "vae-sample", u64::from(sample), ((k as u64) << 16) + unit as u64);
-                        let sigma = sigmas[k * a_len(&means) + unit] as f32;
-                        a + sigma * eps as f32
-                    })
-                    .collect();
-                let y = decode(layout, params, &z);
+                let sigma: Vec<f32> = sigmas[k * units..(k + 1) * units].iter().map(|&s| s as f32).collect();
+                let y = sampled_output(layout, params, (a, &sigma), (run_seed, "vae-sample"), sample, k);
                 squared += y.iter().zip(data.image(k)).map(|(&y, &x)| f64::from(y - x).powi(2)).sum::<f64>();
                 differs |= y.iter().zip(&deterministic[k]).any(|(&y, &d)| (y > 0.5) != d);
             }
@@ -106,6 +98,29 @@ impl VaeMeasures {
             decoder_weights: [quantile(&decoder, 0.5), quantile(&decoder, 1.0)],
         }
     }
+}
+
+/// A sampled reconstruction of image `image` whose encoding is the means `a` and sampling
+/// standard deviations `sigma` (noise_std·σ(b)): the decoding of z = a + sigma·ε, ε standard
+/// normal from stream `stream` of `run_seed` (counter: `sample`; index: image·2¹⁶ + unit).
+pub fn sampled_output(
+    layout: &ParamLayout,
+    params: &[f32],
+    (a, sigma): (&[f32], &[f32]),
+    (run_seed, stream): (u64, &str),
+    sample: u32,
+    image: usize,
+) -> Vec<f32> {
+    let z: Vec<f32> = a
+        .iter()
+        .zip(sigma)
+        .enumerate()
+        .map(|(unit, (&a, &sigma))| {
+            let eps = normal_at(run_seed, stream, u64::from(sample), ((image as u64) << 16) + unit as u64);
+            a + sigma * eps as f32
+        })
+        .collect();
+    decode(layout, params, &z)
 }
 
 /// Latent units per image.

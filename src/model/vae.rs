@@ -112,11 +112,48 @@ impl VaeSpec {
         }
     }
 
+    /// The knobs by name, with their values as a study file writes them.
+    fn knobs(&self) -> [(&'static str, String); 5] {
+        fn name<T: Serialize>(knob: &T) -> String {
+            toml::Value::try_from(knob).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }
+        [
+            ("sigma", name(&self.sigma)),
+            ("noise_std", self.noise_std.to_string()),
+            ("reconstruction", name(&self.reconstruction)),
+            ("kl", name(&self.kl)),
+            ("kl_weight", self.kl_weight.to_string()),
+        ]
+    }
+
+    /// A short name: the preset's name (`kingma`), or the preset it differs least from with
+    /// the knobs that differ (`paper+noise_std=0.1+kl_weight=0.01`).
+    pub fn label(&self) -> String {
+        let knobs = self.knobs();
+        let (name, differing) = PRESETS
+            .iter()
+            .map(|(name, preset)| {
+                let differing: Vec<String> = knobs
+                    .iter()
+                    .zip(preset.knobs())
+                    .filter(|(mine, theirs)| mine.1 != theirs.1)
+                    .map(|((knob, value), _)| format!("+{knob}={value}"))
+                    .collect();
+                (name, differing)
+            })
+            .min_by_key(|(_, differing)| differing.len())
+            .expect("presets exist");
+        format!("{name}{}", differing.concat())
+    }
+
     /// Reads a `[vae]` table: an optional `preset` (default `paper`) whose knobs the other keys
     /// override. Errors name the key and what it accepts, on one line.
+    /// A preset's name alone stands for its table (`vae = "kingma"`).
     pub fn from_toml(value: toml::Value) -> Result<Self, String> {
-        let toml::Value::Table(mut table) = value else {
-            return Err("vae: must be a table of the reading's knobs".to_string());
+        let mut table = match value {
+            toml::Value::Table(table) => table,
+            toml::Value::String(name) => toml::map::Map::from_iter([("preset".to_string(), toml::Value::String(name))]),
+            _ => return Err("vae: must be a preset's name or a table of the reading's knobs".to_string()),
         };
         let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
         let base = match table.remove("preset") {
@@ -153,6 +190,15 @@ impl VaeSpec {
             return Err(format!("vae.kl_weight: {} must be a finite number of at least 0", spec.kl_weight));
         }
         Ok(spec)
+    }
+}
+
+impl std::str::FromStr for VaeSpec {
+    type Err = String;
+
+    /// A preset by name, as `--vae` takes it.
+    fn from_str(name: &str) -> Result<Self, String> {
+        VaeSpec::from_toml(toml::Value::String(name.to_string()))
     }
 }
 
@@ -198,6 +244,14 @@ impl ModelKind {
     pub fn is_ae(&self) -> bool {
         *self == ModelKind::Ae
     }
+
+    /// The name a study file gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelKind::Ae => "ae",
+            ModelKind::Vae => "vae",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +269,19 @@ mod tests {
         let kingma = parse("preset = \"kingma\"\nkl_weight = 2").unwrap();
         assert_eq!((kingma.sigma, kingma.reconstruction, kingma.kl_weight), (Sigma::ExpHalfB, Reduction::Sum, 2.0));
         assert_eq!(parse("sigma = \"exp-half-b\"").unwrap().sigma, Sigma::ExpHalfB);
+        assert_eq!(VaeSpec::from_toml(toml::Value::String("kingma".into())).unwrap(), PRESETS[3].1);
+    }
+
+    #[test]
+    fn labels_name_the_nearest_preset_and_the_knobs_that_differ() {
+        for (name, preset) in PRESETS {
+            assert_eq!(preset.label(), name);
+        }
+        let custom = VaeSpec { noise_std: 0.1, kl_weight: 0.01, ..VaeSpec::PAPER };
+        assert_eq!(custom.label(), "paper+noise_std=0.1+kl_weight=0.01");
+        let kingma_light = VaeSpec { kl_weight: 0.5, ..PRESETS[3].1 };
+        assert_eq!(kingma_light.label(), "kingma+kl_weight=0.5");
+        assert_eq!(VaeSpec { sigma: Sigma::ExpHalfB, ..VaeSpec::PAPER }.label(), "paper+sigma=exp-half-b");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! `claims.csv`: the paper's figures against the study. On the 2×2 images one row per (2-1-2
-//! configuration, section-4 figure); on other data sets, and for A2 on any, one row per
-//! (configuration, test of a claim about a metric, [`super::metric_claims`]).
+//! `claims.csv`: the paper's figures against the study. On the 2×2 images with A1 alone one row
+//! per (2-1-2 configuration, section-4 figure); on other data sets, and where A2 is trained,
+//! one row per (configuration, test of a claim about a metric, [`super::metric_claims`]; the
+//! section-4 figures of A1 beside A2 are in `summary.md` and `summary.json`).
 
 use super::{Exporter, Report, config_headers, config_row, csv_string, num};
 use crate::stats::MeanInterval;
@@ -17,21 +18,24 @@ impl Exporter for ClaimsCsv {
         if !report.summary.squares || report.summary.vae {
             return metric_claims_csv(report);
         }
-        let headers = config_headers(&[
-            "class",
-            "paper",
-            "source",
-            "init_event",
-            "init_probability",
-            "init_method",
-            "count",
-            "runs",
-            "frequency",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "verdict",
-        ]);
+        let headers = config_headers(
+            report.summary.first_config(),
+            &[
+                "class",
+                "paper",
+                "source",
+                "init_event",
+                "init_probability",
+                "init_method",
+                "count",
+                "runs",
+                "frequency",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "verdict",
+            ],
+        );
         csv_string(
             &headers,
             report.claims.iter().map(|c| {
@@ -60,8 +64,10 @@ impl Exporter for ClaimsCsv {
 
 /// The section-2 claims' rows.
 fn metric_claims_csv(report: &Report) -> anyhow::Result<String> {
-    let headers =
-        config_headers(&["claim", "test", "metric", "criterion", "runs", "mean", "ci_low", "ci_high", "verdict"]);
+    let headers = config_headers(
+        report.summary.first_config(),
+        &["claim", "test", "metric", "criterion", "runs", "mean", "ci_low", "ci_high", "verdict"],
+    );
     csv_string(
         &headers,
         report.metric_checks.iter().map(|c| {
@@ -104,7 +110,7 @@ mod tests {
             init_probability: None,
         };
         let claims = vec![check(3.2331298167459415e-233), check(0.0), check(0.5)];
-        let report = Report { summary, claims, metric_checks: Vec::new() };
+        let report = Report { summary, claims, metric_checks: Vec::new(), roc: Vec::new() };
         let csv = ClaimsCsv.render(&report).unwrap();
         let p_values: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(16).unwrap()).collect();
         assert_eq!(p_values, ["3.2331298167459415e-233", "0", "0.5"]);

@@ -15,20 +15,23 @@ impl Exporter for InitEventsCsv {
     }
 
     fn render(&self, report: &Report) -> anyhow::Result<String> {
-        let headers = config_headers(&[
-            "event",
-            "value",
-            "class",
-            "count",
-            "event_runs",
-            "class_runs",
-            "p_class_given_event",
-            "p_class_given_event_low",
-            "p_class_given_event_high",
-            "p_event_given_class",
-            "p_event_given_class_low",
-            "p_event_given_class_high",
-        ]);
+        let headers = config_headers(
+            report.summary.first_config(),
+            &[
+                "event",
+                "value",
+                "class",
+                "count",
+                "event_runs",
+                "class_runs",
+                "p_class_given_event",
+                "p_class_given_event_low",
+                "p_class_given_event_high",
+                "p_event_given_class",
+                "p_event_given_class_low",
+                "p_event_given_class_high",
+            ],
+        );
         csv_string(
             &headers,
             report.summary.cross_tab().into_iter().map(|cell| {

@@ -66,6 +66,10 @@ struct MetricClaimRow<'a> {
 /// A configuration.
 #[derive(Serialize)]
 struct ConfigJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dataset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
     epochs: u32,
     init: &'static str,
     lr: f64,
@@ -75,7 +79,10 @@ struct ConfigJson {
 
 impl From<&Configuration> for ConfigJson {
     fn from(c: &Configuration) -> Self {
+        let label = |axis: &str| c.labels.iter().find(|(name, _)| *name == axis).map(|(_, l)| l.clone());
         ConfigJson {
+            dataset: label("dataset"),
+            model: label("model"),
             epochs: c.epochs,
             init: c.init.name(),
             lr: c.lr,

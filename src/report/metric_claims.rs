@@ -17,6 +17,7 @@
 //! train (dead units, as on the 2×2 images) counts as much as one that reconstructs.
 
 use super::summary::Summary;
+use crate::float::shortest;
 use crate::metrics::NEAR_PERFECT;
 use crate::stats::MeanInterval;
 use crate::study::Configuration;
@@ -30,6 +31,8 @@ pub enum Side {
     Below,
     /// Within a factor of 2 of the threshold: in [threshold/2, 2·threshold].
     About,
+    /// Within this distance of the threshold.
+    Near(f64),
 }
 
 /// One test of a section-2 claim: a metric's mean over runs against a threshold.
@@ -45,6 +48,9 @@ pub struct MetricTest {
     pub side: Side,
     /// The threshold.
     pub threshold: f64,
+    /// Whether the test is on A2's value minus A1's, paired by seed
+    /// ([`super::summary::PairedRuns`]), rather than on A2's or A1's value alone.
+    pub versus_a1: bool,
 }
 
 /// The claim that A1 blurs the lines.
@@ -60,6 +66,7 @@ pub const BLUR_TESTS: [MetricTest; 4] = [
         metric: "blur",
         side: Side::Above,
         threshold: 0.001,
+        versus_a1: false,
     },
     MetricTest {
         claim: BLUR_CLAIM,
@@ -67,6 +74,7 @@ pub const BLUR_TESTS: [MetricTest; 4] = [
         metric: "blur_distance_ratio",
         side: Side::Below,
         threshold: 0.5,
+        versus_a1: false,
     },
     MetricTest {
         claim: POST_CLAIM,
@@ -74,6 +82,7 @@ pub const BLUR_TESTS: [MetricTest; 4] = [
         metric: "blur_fixed",
         side: Side::Above,
         threshold: 0.9,
+        versus_a1: false,
     },
     MetricTest {
         claim: POST_CLAIM,
@@ -81,6 +90,7 @@ pub const BLUR_TESTS: [MetricTest; 4] = [
         metric: "wrong_post",
         side: Side::Below,
         threshold: NEAR_PERFECT,
+        versus_a1: false,
     },
 ];
 
@@ -95,6 +105,7 @@ pub const VAE_LINES_TESTS: [MetricTest; 3] = [
         metric: "sigma_median",
         side: Side::About,
         threshold: 0.01,
+        versus_a1: false,
     },
     MetricTest {
         claim: "A2 reconstructs the lines nearly perfectly without post-processing",
@@ -102,6 +113,7 @@ pub const VAE_LINES_TESTS: [MetricTest; 3] = [
         metric: "wrong",
         side: Side::Below,
         threshold: NEAR_PERFECT,
+        versus_a1: false,
     },
     MetricTest {
         claim: "A2's decoder weights are about ±10",
@@ -109,6 +121,7 @@ pub const VAE_LINES_TESTS: [MetricTest; 3] = [
         metric: "decoder_w_max",
         side: Side::About,
         threshold: 10.0,
+        versus_a1: false,
     },
 ];
 
@@ -120,6 +133,7 @@ pub const VAE_SQUARES_TESTS: [MetricTest; 3] = [
         metric: "sigma_median",
         side: Side::About,
         threshold: 0.5,
+        versus_a1: false,
     },
     MetricTest {
         claim: "A2 is catastrophic on the 2×2 images, different at every run",
@@ -127,6 +141,7 @@ pub const VAE_SQUARES_TESTS: [MetricTest; 3] = [
         metric: "p_sample_differs",
         side: Side::Above,
         threshold: 0.5,
+        versus_a1: false,
     },
     MetricTest {
         claim: "A2 is catastrophic on the 2×2 images, different at every run",
@@ -134,8 +149,119 @@ pub const VAE_SQUARES_TESTS: [MetricTest; 3] = [
         metric: "sampled_mse",
         side: Side::Above,
         threshold: 1.0 / 16.0,
+        versus_a1: false,
     },
 ];
+
+/// The claim that A2 is the better autoencoder of line images.
+pub const A2_BETTER_CLAIM: &str = "A2 reconstructs the lines better than A1";
+/// The claim that A2 fails on the 2×2 images where A1 does not.
+pub const A2_CATASTROPHIC_CLAIM: &str = "A2 is catastrophic on the 2×2 images, unlike A1";
+
+/// A2 against A1 on line images (and any data set but the 2×2 images), seed by seed.
+pub const VAE_VS_AE_LINES_TESTS: [MetricTest; 2] = [
+    MetricTest {
+        claim: A2_BETTER_CLAIM,
+        test: "A2's error minus A1's, paired by seed",
+        metric: "mse",
+        side: Side::Below,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+    MetricTest {
+        claim: A2_BETTER_CLAIM,
+        test: "A2's wrong pixels minus A1's, paired by seed",
+        metric: "wrong",
+        side: Side::Below,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+];
+
+/// A2 against A1 on the paper's 2×2 images, seed by seed.
+pub const VAE_VS_AE_SQUARES_TESTS: [MetricTest; 2] = [
+    MetricTest {
+        claim: A2_CATASTROPHIC_CLAIM,
+        test: "A2 ends optimal less often than A1, paired by seed",
+        metric: "optimal",
+        side: Side::Below,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+    MetricTest {
+        claim: A2_CATASTROPHIC_CLAIM,
+        test: "A2's sampled error minus A1's error, paired by seed",
+        metric: "sampled_mse",
+        side: Side::Above,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+];
+
+/// The paper's appendix on MNIST (digit 2 normal, 64-8-64): A1's figures.
+pub const MNIST_AE_TESTS: [MetricTest; 2] = [
+    MetricTest {
+        claim: "A1 reconstructs the normal digit's test images with mse 0.037",
+        test: "test mse of the normal digit about 0.037",
+        metric: "test_mse",
+        side: Side::About,
+        threshold: 0.037,
+        versus_a1: false,
+    },
+    MetricTest {
+        claim: "A1 detects the other digits with AUC 0.91",
+        test: "AUC within 0.02 of 0.91",
+        metric: "auc",
+        side: Side::Near(0.02),
+        threshold: 0.91,
+        versus_a1: false,
+    },
+];
+
+/// The appendix's figures for A2.
+pub const MNIST_VAE_TESTS: [MetricTest; 2] = [
+    MetricTest {
+        claim: "A2 reconstructs the normal digit's test images with mse 0.02",
+        test: "test mse of the normal digit about 0.02",
+        metric: "test_mse",
+        side: Side::About,
+        threshold: 0.02,
+        versus_a1: false,
+    },
+    MetricTest {
+        claim: "A2 detects the other digits with AUC 0.93",
+        test: "AUC within 0.02 of 0.93",
+        metric: "auc",
+        side: Side::Near(0.02),
+        threshold: 0.93,
+        versus_a1: false,
+    },
+];
+
+/// The appendix's conclusion, A2 against A1 seed by seed.
+pub const MNIST_VS_AE_TESTS: [MetricTest; 2] = [
+    MetricTest {
+        claim: "A2 is the better anomaly detector",
+        test: "A2's AUC minus A1's, paired by seed",
+        metric: "auc",
+        side: Side::Above,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+    MetricTest {
+        claim: "A2 reconstructs the normal digit better than A1",
+        test: "A2's test mse minus A1's, paired by seed",
+        metric: "test_mse",
+        side: Side::Below,
+        threshold: 0.0,
+        versus_a1: true,
+    },
+];
+
+/// `x` to 12 significant digits, as text.
+fn round12(x: f64) -> String {
+    shortest(format!("{x:.11e}").parse::<f64>().expect("a formatted float parses"))
+}
 
 /// One test on one configuration's runs.
 #[derive(Clone, Debug)]
@@ -144,8 +270,9 @@ pub struct MetricCheck {
     pub config: Configuration,
     /// The test.
     pub test: MetricTest,
-    /// The metric's mean over runs with its interval; `None` where no run has a value (no
-    /// run has a gray pixel whose distance could be measured).
+    /// The metric's mean over runs with its interval (for a test versus A1, the mean of the
+    /// paired differences); `None` where no run has a value (no run has a gray pixel whose
+    /// distance could be measured, or runs have no outcome classes).
     pub measured: Option<MeanInterval>,
 }
 
@@ -153,10 +280,13 @@ impl MetricCheck {
     /// The criterion in symbols, `> 0.001`.
     pub fn criterion(&self) -> String {
         let t = self.test.threshold;
+        let what = if self.test.versus_a1 { "A2 − A1 " } else { "" };
         match self.test.side {
-            Side::Above => format!("> {t}"),
-            Side::Below => format!("< {t}"),
-            Side::About => format!("in [{}, {}]", t / 2.0, 2.0 * t),
+            Side::Above => format!("{what}> {t}"),
+            Side::Below => format!("{what}< {t}"),
+            Side::About => format!("{what}in [{}, {}]", t / 2.0, 2.0 * t),
+            // Rounded to 12 significant digits: 0.93 + 0.02 reads 0.95, not 0.9500000000000001.
+            Side::Near(d) => format!("{what}in [{}, {}]", round12(t - d), round12(t + d)),
         }
     }
 
@@ -171,36 +301,41 @@ impl MetricCheck {
             Side::Above if low > t => "supported",
             Side::Below if high < t => "supported",
             Side::About if low >= t / 2.0 && high <= 2.0 * t => "supported",
+            Side::Near(d) if low >= t - d && high <= t + d => "supported",
             Side::Above if high < t => "contradicted",
             Side::Below if low > t => "contradicted",
             Side::About if high < t / 2.0 || low > 2.0 * t => "contradicted",
+            Side::Near(d) if high < t - d || low > t + d => "contradicted",
             _ => "inconclusive",
         }
     }
 }
 
-/// Every test that applies to the study, on every configuration with runs: A2's on A2's
-/// studies, and A1's section-2 tests on A1's studies of line images (on the 2×2 images A1's
-/// outcome classes and their claims stand instead).
+/// Every test that applies to each configuration with runs: A2's on A2's configurations, with
+/// those against A1 where the study trains A1 beside it; A1's section-2 tests on A1's
+/// configurations of line images (on the 2×2 images A1's outcome classes and their claims
+/// stand instead).
 pub fn metric_checks(summary: &Summary) -> Vec<MetricCheck> {
-    let tests: &[MetricTest] = match (summary.vae, summary.squares) {
-        (true, true) => &VAE_SQUARES_TESTS,
-        (true, false) => &VAE_LINES_TESTS,
-        (false, false) => &BLUR_TESTS,
-        (false, true) => &[],
-    };
-    summary
-        .configs
-        .iter()
-        .filter(|c| c.runs > 0)
-        .flat_map(|c| {
-            tests.iter().map(move |&test| MetricCheck {
-                config: c.config.clone(),
-                test,
-                measured: c.metric(test.metric),
-            })
-        })
-        .collect()
+    let mut checks = Vec::new();
+    for (index, c) in summary.configs.iter().enumerate().filter(|(_, c)| c.runs > 0) {
+        let squares = c.config.dataset.is_default();
+        let (own, versus): (&[MetricTest], &[MetricTest]) =
+            match (c.config.vae.is_some(), squares, c.config.dataset.has_test_set()) {
+                (false, _, true) => (&MNIST_AE_TESTS, &[]),
+                (true, _, true) => (&MNIST_VAE_TESTS, &MNIST_VS_AE_TESTS),
+                (true, true, _) => (&VAE_SQUARES_TESTS, &VAE_VS_AE_SQUARES_TESTS),
+                (true, false, _) => (&VAE_LINES_TESTS, &VAE_VS_AE_LINES_TESTS),
+                (false, false, _) => (&BLUR_TESTS, &[]),
+                (false, true, _) => (&[], &[]),
+            };
+        let versus = if summary.pairs.partner(index).is_some() { versus } else { &[] };
+        for &test in own.iter().chain(versus) {
+            let measured =
+                if test.versus_a1 { summary.pairs.difference(index, test.metric) } else { c.metric(test.metric) };
+            checks.push(MetricCheck { config: c.config.clone(), test, measured });
+        }
+    }
+    checks
 }
 
 #[cfg(test)]

@@ -13,7 +13,10 @@ impl Exporter for MetricsCsv {
     }
 
     fn render(&self, report: &Report) -> anyhow::Result<String> {
-        let headers = config_headers(&["metric", "runs", "mean", "sd", "ci_low", "ci_high", "min", "max"]);
+        let headers = config_headers(
+            report.summary.first_config(),
+            &["metric", "runs", "mean", "sd", "ci_low", "ci_high", "min", "max"],
+        );
         csv_string(
             &headers,
             report.summary.metric_rows().map(|(config, metric, m)| {

@@ -13,6 +13,7 @@ pub mod metric_claims;
 pub mod metrics_csv;
 pub mod paired;
 pub mod predict;
+pub mod roc_csv;
 pub mod summary;
 pub mod summary_csv;
 pub mod table;
@@ -26,7 +27,9 @@ pub use summary::Summary;
 use crate::analysis::exact::Prediction;
 use crate::float::shortest;
 use crate::model::{Initializer, Widths};
-use crate::study::runs_csv::{CONFIG_COLUMNS, config_cells};
+use crate::stats::roc::RunCurves;
+use crate::study::Configuration;
+use crate::study::runs_csv::{config_cells, config_columns};
 
 /// Everything a study's report shows: the counts and metrics, and the paper's figures checked.
 #[derive(Clone, Debug)]
@@ -37,16 +40,23 @@ pub struct Report {
     pub claims: Vec<ClaimCheck>,
     /// The paper's section-2 claims against the metrics of a study of line images.
     pub metric_checks: Vec<MetricCheck>,
+    /// On MNIST, each configuration's ROC curves ([`roc_csv`]).
+    pub roc: Vec<(Configuration, RunCurves)>,
 }
 
 impl Report {
     /// The report of `summary`, its claims checked; `exact` gives the init-time probabilities
     /// of a configuration's widths and initialiser.
     pub fn new(summary: Summary, exact: impl Fn(Widths, Initializer) -> Vec<Prediction>) -> Self {
-        // The paper's class frequencies are about A1.
-        let claims = if summary.squares && !summary.vae { claim_checks(&summary, exact) } else { Vec::new() };
+        // The paper's class frequencies are about A1 ([`claims::checked`]).
+        let claims = if summary.squares { claim_checks(&summary, exact) } else { Vec::new() };
         let metric_checks = metric_checks(&summary);
-        Report { summary, claims, metric_checks }
+        Report { summary, claims, metric_checks, roc: Vec::new() }
+    }
+
+    /// The report with the ROC curves of its MNIST configurations.
+    pub fn with_roc(self, roc: Vec<(Configuration, RunCurves)>) -> Self {
+        Report { roc, ..self }
     }
 }
 
@@ -74,6 +84,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(json::SummaryJson),
         Box::new(widths_markdown::WidthsMarkdown),
         Box::new(metrics_csv::MetricsCsv),
+        Box::new(roc_csv::RocCsv),
     ]
 }
 
@@ -87,13 +98,14 @@ pub(crate) fn csv_string(headers: &[&str], rows: impl Iterator<Item = Vec<String
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
-/// The header of a per-configuration CSV: [`CONFIG_COLUMNS`] then `rest`.
-pub(crate) fn config_headers(rest: &[&'static str]) -> Vec<&'static str> {
-    [&CONFIG_COLUMNS[..], rest].concat()
+/// The header of a per-configuration CSV of a study whose grid holds `config`: the
+/// configuration's columns ([`config_columns`]) then `rest`.
+pub(crate) fn config_headers(config: &Configuration, rest: &[&'static str]) -> Vec<&'static str> {
+    [&config_columns(config)[..], rest].concat()
 }
 
 /// A per-configuration CSV row: the configuration's cells then `rest`.
-pub(crate) fn config_row(config: &crate::study::Configuration, rest: impl IntoIterator<Item = String>) -> Vec<String> {
+pub(crate) fn config_row(config: &Configuration, rest: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut row = config_cells(config);
     row.extend(rest);
     row

@@ -119,16 +119,10 @@ impl Comparison {
         let rows = self.rows();
         match format {
             Format::Csv => {
-                let headers = config_headers(&[
-                    "metric",
-                    "pairs",
-                    "mean_a",
-                    "mean_b",
-                    "difference",
-                    "ci_low",
-                    "ci_high",
-                    "verdict",
-                ]);
+                let headers = config_headers(
+                    &self.configs[0],
+                    &["metric", "pairs", "mean_a", "mean_b", "difference", "ci_low", "ci_high", "verdict"],
+                );
                 let cells = rows.iter().map(|r| {
                     config_row(
                         &r.config,

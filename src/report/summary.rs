@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::metrics::Reconstruction;
+use crate::metrics::anomaly::AnomalyMeasures;
 use crate::metrics::variational::VaeMeasures;
 use crate::outcome::OutcomeClass;
 use crate::stats::{Mean, MeanInterval, Proportion};
@@ -25,6 +26,13 @@ pub struct ConfigCounts {
     pub metrics: [Mean; SUMMARY_METRICS.len()],
     /// For A2, each of [`VaeMeasures::NAMES`] over the runs where it is finite.
     pub vae_metrics: [Mean; VaeMeasures::NAMES.len()],
+    /// On MNIST, each of [`AnomalyMeasures::NAMES`] over the runs where it is finite.
+    pub anomaly_metrics: [Mean; AnomalyMeasures::NAMES.len()],
+}
+
+/// Every summarised metric's name, in the order of [`ConfigCounts::means`].
+fn metric_names() -> impl Iterator<Item = &'static str> + Clone {
+    SUMMARY_METRICS.iter().chain(&VaeMeasures::NAMES).chain(&AnomalyMeasures::NAMES).copied()
 }
 
 /// The metrics summarised over runs: runs.csv's ([`Reconstruction::NAMES`]), then
@@ -88,9 +96,13 @@ impl ConfigCounts {
     /// The summary over runs of the metric called `name` (one of [`SUMMARY_METRICS`] or
     /// [`VaeMeasures::NAMES`]); `None` where no run has a value.
     pub fn metric(&self, name: &str) -> Option<MeanInterval> {
-        let names = SUMMARY_METRICS.iter().chain(&VaeMeasures::NAMES);
-        let k = names.clone().position(|&n| n == name).expect("a summarised metric");
-        self.metrics.iter().chain(&self.vae_metrics).nth(k).and_then(Mean::interval)
+        let k = metric_names().position(|n| n == name).expect("a summarised metric");
+        self.means().nth(k).and_then(Mean::interval)
+    }
+
+    /// Every metric's running mean, in the order of [`metric_names`].
+    fn means(&self) -> impl Iterator<Item = &Mean> {
+        self.metrics.iter().chain(&self.vae_metrics).chain(&self.anomaly_metrics)
     }
 
     /// The proportion of runs in `class`.
@@ -105,12 +117,91 @@ impl ConfigCounts {
 pub struct Summary {
     /// The study's name.
     pub study: String,
-    /// Whether the study trains on the paper's 2×2 images, where runs have outcome classes.
+    /// Whether the study trains on the paper's 2×2 images alone, where runs have outcome
+    /// classes.
     pub squares: bool,
-    /// Whether the study trains A2, to which the paper's claims about A1 do not apply.
+    /// Whether the study trains A2 in some configuration.
     pub vae: bool,
     /// Counts per configuration, in grid order.
     pub configs: Vec<ConfigCounts>,
+    /// A2's runs against A1's, seed by seed, where the study trains both.
+    pub pairs: PairedRuns,
+}
+
+/// The values compared between A2 and A1 run by run ([`PairedRuns`]): the reconstruction
+/// error, the fraction of wrong pixels, 1 for a run that ends optimal on the 2×2 images (else
+/// 0; measured only where runs have classes), the error of a sampled reconstruction (A1's is
+/// deterministic: its sampled error is its error), and on MNIST the normal digit's test error
+/// and the detector's AUC.
+pub const PAIRED_METRICS: [&str; 6] = ["mse", "wrong", "optimal", "sampled_mse", "test_mse", "auc"];
+
+/// A study's A2 configurations paired with the A1 configuration that differs from each in the
+/// model alone ([`Configuration::pairing_key`]): their runs of the same index start from the
+/// same seed, so the same A1 weights and data order.
+#[derive(Clone, Debug, Default)]
+pub struct PairedRuns {
+    /// For each configuration, its A1 partner where it is an A2 configuration that has one.
+    partner: Vec<Option<usize>>,
+    /// Whether a configuration's runs are kept for pairing (A2 with a partner, or a partner).
+    kept: Vec<bool>,
+    /// The [`PAIRED_METRICS`] of every kept run, by (configuration, run).
+    values: BTreeMap<(usize, u64), [Option<f64>; PAIRED_METRICS.len()]>,
+}
+
+impl PairedRuns {
+    /// The pairs of a study's grid.
+    pub fn new(configs: &[Configuration]) -> Self {
+        let partner: Vec<Option<usize>> = configs
+            .iter()
+            .map(|c| {
+                let key = c.pairing_key();
+                c.vae.and_then(|_| configs.iter().position(|a1| a1.vae.is_none() && a1.pairing_key() == key))
+            })
+            .collect();
+        let mut kept: Vec<bool> = partner.iter().map(Option::is_some).collect();
+        for &a1 in partner.iter().flatten() {
+            kept[a1] = true;
+        }
+        PairedRuns { partner, kept, values: BTreeMap::new() }
+    }
+
+    /// Keeps a run's values if its configuration pairs.
+    fn add(&mut self, row: &RunRow) {
+        if !self.kept[row.config_index] {
+            return;
+        }
+        let sampled = row.vae.as_ref().map_or(f64::from(row.metrics.mse), |v| v.sampled_mse);
+        let optimal = row.squares.as_ref().map(|s| f64::from(u8::from(s.class == OutcomeClass::Optimal)));
+        let anomaly = row.anomaly.as_ref();
+        let values = [
+            Some(f64::from(row.metrics.mse)),
+            Some(row.metrics.wrong),
+            optimal,
+            Some(sampled),
+            anomaly.map(|a| a.test_mse),
+            anomaly.map(|a| a.auc),
+        ];
+        self.values.insert((row.config_index, row.run), values.map(|v| v.filter(|x| x.is_finite())));
+    }
+
+    /// The A1 partner of configuration `config`, where it is A2's and has one.
+    pub fn partner(&self, config: usize) -> Option<usize> {
+        self.partner.get(config).copied().flatten()
+    }
+
+    /// The mean over paired runs of A2's value of `metric` minus A1's, for A2's configuration
+    /// `config`; `None` where it has no partner or no pair has values.
+    pub fn difference(&self, config: usize, metric: &str) -> Option<MeanInterval> {
+        let a1 = self.partner(config)?;
+        let k = PAIRED_METRICS.iter().position(|&m| m == metric).expect("a paired metric");
+        let mut mean = Mean::default();
+        for ((_, run), a2) in self.values.range((config, 0)..=(config, u64::MAX)) {
+            if let (Some(x2), Some(x1)) = (a2[k], self.values.get(&(a1, *run)).and_then(|v| v[k])) {
+                mean.add(x2 - x1);
+            }
+        }
+        mean.interval()
+    }
 }
 
 impl Summary {
@@ -126,19 +217,28 @@ impl Summary {
                 cross: BTreeMap::new(),
                 metrics: Default::default(),
                 vae_metrics: Default::default(),
+                anomaly_metrics: Default::default(),
             })
             .collect();
-        let vae = spec.vae_spec().is_some();
-        Summary { study: spec.name.clone(), squares: spec.dataset.is_default(), vae, configs }
+        let pairs = PairedRuns::new(&spec.configurations());
+        Summary { study: spec.name.clone(), squares: spec.squares_only(), vae: spec.has_vae(), configs, pairs }
+    }
+
+    /// The grid's first configuration, whose labels name the study's configuration columns.
+    pub fn first_config(&self) -> &Configuration {
+        &self.configs.first().expect("a study has at least one configuration").config
     }
 
     /// Counts one run.
     pub fn add(&mut self, row: &RunRow) {
+        self.pairs.add(row);
         let c = &mut self.configs[row.config_index];
         c.runs += 1;
         let vae_values = row.vae.as_ref().map(|v| v.values().map(Some)).unwrap_or_default();
-        let means = c.metrics.iter_mut().chain(&mut c.vae_metrics);
-        for (mean, value) in means.zip(summary_values(&row.metrics).into_iter().chain(vae_values)) {
+        let anomaly_values = row.anomaly.as_ref().map(AnomalyMeasures::values).unwrap_or_default();
+        let values = summary_values(&row.metrics).into_iter().chain(vae_values).chain(anomaly_values);
+        let means = c.metrics.iter_mut().chain(&mut c.vae_metrics).chain(&mut c.anomaly_metrics);
+        for (mean, value) in means.zip(values) {
             if let Some(x) = value.filter(|x| x.is_finite()) {
                 mean.add(x);
             }
@@ -155,10 +255,7 @@ impl Summary {
     /// metrics with values.
     pub fn metric_rows(&self) -> impl Iterator<Item = (&Configuration, &'static str, MeanInterval)> {
         self.configs.iter().filter(|c| c.runs > 0).flat_map(|c| {
-            let names = SUMMARY_METRICS.iter().chain(&VaeMeasures::NAMES);
-            names
-                .zip(c.metrics.iter().chain(&c.vae_metrics))
-                .filter_map(move |(&name, m)| Some((&c.config, name, m.interval()?)))
+            metric_names().zip(c.means()).filter_map(move |(name, m)| Some((&c.config, name, m.interval()?)))
         })
     }
 

@@ -15,7 +15,10 @@ impl Exporter for SummaryCsv {
     }
 
     fn render(&self, report: &Report) -> anyhow::Result<String> {
-        let headers = config_headers(&["class", "count", "runs", "frequency", "ci_low", "ci_high"]);
+        let headers = config_headers(
+            report.summary.first_config(),
+            &["class", "count", "runs", "frequency", "ci_low", "ci_high"],
+        );
         csv_string(
             &headers,
             report.summary.class_rows().map(|(config, class, p)| {

@@ -4,12 +4,18 @@ use super::Report;
 use super::claims::CLAIM_ALPHA;
 use super::table::Table;
 use crate::analysis::exact::Method;
-use crate::study::runs_csv::{CONFIG_COLUMNS, config_cells};
+use crate::study::Configuration;
+use crate::study::runs_csv::{config_cells, config_columns};
+
+/// A table's header: the configuration columns of a study whose grid holds `config`, then
+/// `rest`.
+fn headers(config: &Configuration, rest: &[&'static str]) -> Vec<&'static str> {
+    [&config_columns(config)[..], rest].concat()
+}
 
 /// The per-configuration class table (classes with at least one run).
 pub fn class_table(report: &Report) -> Table {
-    let headers = [&CONFIG_COLUMNS[..], &["class", "count", "frequency", "95% CI"]].concat();
-    let mut t = Table::new(&headers);
+    let mut t = Table::new(&headers(report.summary.first_config(), &["class", "count", "frequency", "95% CI"]));
     for (config, class, p) in report.summary.class_rows().filter(|(_, _, p)| p.count > 0) {
         let mut row = config_cells(config);
         row.extend([
@@ -51,8 +57,7 @@ pub fn claims_table(report: &Report) -> Table {
 
 /// The per-configuration metric table: mean over runs and its 95% interval.
 pub fn metric_table(report: &Report) -> Table {
-    let headers = [&CONFIG_COLUMNS[..], &["metric", "runs", "mean", "95% CI"]].concat();
-    let mut t = Table::new(&headers);
+    let mut t = Table::new(&headers(report.summary.first_config(), &["metric", "runs", "mean", "95% CI"]));
     for (config, metric, m) in report.summary.metric_rows() {
         let mut row = config_cells(config);
         row.extend([metric.to_string(), m.n.to_string(), format!("{:.4}", m.mean), interval(m.ci_low, m.ci_high)]);
@@ -68,14 +73,14 @@ fn interval(low: f64, high: f64) -> String {
 
 /// The section-2 claims against the metrics.
 pub fn metric_claims_table(report: &Report) -> Table {
-    let mut t = Table::new(&["widths", "init", "claim", "test", "metric", "criterion", "mean", "95% CI", "verdict"]);
+    let rest = ["claim", "test", "metric", "criterion", "mean", "95% CI", "verdict"];
+    let mut t = Table::new(&headers(report.summary.first_config(), &rest));
     for c in &report.metric_checks {
         let (mean, ci) = c.measured.map_or(("—".to_string(), "—".to_string()), |m| {
             (format!("{:.4}", m.mean), interval(m.ci_low, m.ci_high))
         });
-        t.push(vec![
-            c.config.widths.to_string(),
-            c.config.init.to_string(),
+        let mut row = config_cells(&c.config);
+        row.extend([
             c.test.claim.to_string(),
             c.test.test.to_string(),
             c.test.metric.to_string(),
@@ -84,6 +89,7 @@ pub fn metric_claims_table(report: &Report) -> Table {
             ci,
             c.verdict().to_string(),
         ]);
+        t.push(row);
     }
     t
 }

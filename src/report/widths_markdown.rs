@@ -106,7 +106,9 @@ mod tests {
             c.runs = 4;
             c.counts[0] = 1; // optimal is the first class
         }
-        let md = WidthsMarkdown.render(&Report { summary, claims: Vec::new(), metric_checks: Vec::new() }).unwrap();
+        let md = WidthsMarkdown
+            .render(&Report { summary, claims: Vec::new(), metric_checks: Vec::new(), roc: Vec::new() })
+            .unwrap();
         assert_eq!(md.matches("### P(optimal), h2 = ").count(), 2, "{md}");
         assert_eq!(md.matches("### P(all-gray), h2 = ").count(), 2, "{md}");
         // h2 = 1: h1 ∈ {1, 2}, h3 ∈ {1, 2}; 1-1-1 was not run and stays empty.

@@ -1,5 +1,7 @@
 //! Proportions, their intervals and tests, in f64, on statrs.
 
+pub mod roc;
+
 use statrs::distribution::{Beta, Binomial, ContinuousCDF, Discrete, StudentsT};
 
 /// A count out of a number of trials, with its 95% Clopper–Pearson interval.

@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use super::StudySpec;
 use super::output::STUDY_FILE;
 use super::runs_csv::{RunRow, config_cells, read_rows};
 use super::state::State;
+use super::{Configuration, StudySpec};
 use crate::error::InputError;
 
 /// The two studies being compared and their paired runs.
@@ -23,6 +23,11 @@ pub struct Pairing {
     pub pairs: Vec<(usize, RunRow, RunRow)>,
 }
 
+/// What pairs a configuration of one study with one of another: its data set and its columns.
+fn key(config: &Configuration) -> (String, Vec<String>) {
+    (config.dataset.label(), config_cells(config))
+}
+
 /// A finished, whole (unsharded or merged) study in `dir` and its rows.
 fn finished(dir: &Path) -> Result<(StudySpec, Vec<RunRow>), InputError> {
     let state = State::read_existing(dir)?;
@@ -33,30 +38,18 @@ fn finished(dir: &Path) -> Result<(StudySpec, Vec<RunRow>), InputError> {
 }
 
 /// Pairs the runs of the studies in `a` and `b`: the configurations both have (by their
-/// labels), run by run, refusing studies on different data sets or whose paired runs do not
-/// share their seeds.
+/// data set and columns), run by run, refusing studies whose paired runs do not share their
+/// seeds.
 pub fn pair_runs(a: &Path, b: &Path) -> Result<Pairing, InputError> {
     let ((spec_a, rows_a), (spec_b, rows_b)) = (finished(a)?, finished(b)?);
-    if spec_a.dataset != spec_b.dataset {
-        return Err(InputError::field(
-            "compare",
-            format!(
-                "{} trains on {} and {} on {}: pairs need the same images",
-                a.display(),
-                spec_a.dataset.name(),
-                b.display(),
-                spec_b.dataset.name()
-            ),
-        ));
-    }
     let (configs_a, configs_b) = (spec_a.configurations(), spec_b.configurations());
     let mut by_key_b = std::collections::HashMap::new();
     for row in &rows_b {
-        by_key_b.insert((config_cells(&configs_b[row.config_index]), row.run), row);
+        by_key_b.insert((key(&configs_b[row.config_index]), row.run), row);
     }
     let mut pairs = Vec::new();
     for row_a in &rows_a {
-        let Some(row_b) = by_key_b.get(&(config_cells(&configs_a[row_a.config_index]), row_a.run)) else {
+        let Some(row_b) = by_key_b.get(&(key(&configs_a[row_a.config_index]), row_a.run)) else {
             continue;
         };
         if row_a.seed != row_b.seed {
@@ -75,7 +68,10 @@ pub fn pair_runs(a: &Path, b: &Path) -> Result<Pairing, InputError> {
         pairs.push((row_a.config_index, row_a.clone(), (*row_b).clone()));
     }
     if pairs.is_empty() {
-        return Err(InputError::field("compare", "the studies have no configuration and run in common"));
+        return Err(InputError::field(
+            "compare",
+            "the studies have no configuration (data set and columns) and run in common",
+        ));
     }
     Ok(Pairing { a: spec_a, b: spec_b, pairs })
 }

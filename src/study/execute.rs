@@ -58,6 +58,7 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
     let spec = &inv.spec;
     // The engine first: a missing GPU or feature is reported before any file is touched.
     let engine = spec.engine.engine(spec.device)?;
+    let data = spec.load_datasets()?;
     let mut state = State::new(spec, inv.shard);
     let resume = prepare(&inv.out, spec, &state, inv.restart, derived)?;
     let range = inv.shard.runs(spec.runs);
@@ -79,12 +80,12 @@ pub fn execute(inv: &Invocation, derived: &[&str], mut on_row: impl FnMut(&RunRo
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    // On the 2×2 images --weights adds runs.csv columns instead (`RowFormat`).
-    let per_run_weights = inv.weights && !spec.dataset.is_default();
+    // On the 2×2 images alone --weights adds runs.csv columns instead (`RowFormat`).
+    let per_run_weights = inv.weights && !spec.squares_only();
     let run_files = RunFiles::new(&inv.out, spec, inv.outputs, per_run_weights);
     let kill_after = kill_after_wave();
     let mut waves = 0;
-    run_study(spec, engine.as_ref(), &inv.options, range, done, |wave| {
+    run_study(spec, &data, engine.as_ref(), &inv.options, range, done, |wave| {
         for record in &wave {
             if let Some(files) = &run_files {
                 files.write(record)?;

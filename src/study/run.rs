@@ -8,7 +8,9 @@ use super::{Configuration, StudySpec};
 use crate::analysis::{InitEvents, init_events};
 use crate::data::Dataset;
 use crate::engine::Engine;
+use crate::error::InputError;
 use crate::metrics::Reconstruction;
+use crate::metrics::anomaly::{AnomalyMeasures, Sampling, Scores};
 use crate::metrics::variational::VaeMeasures;
 use crate::model::{Evaluation, ParamLayout, evaluate, reconstruct};
 use crate::outcome::{Outcome, classify};
@@ -37,6 +39,10 @@ pub struct RunRecord {
     pub squares: Option<SquaresAnalysis>,
     /// For A2, its σ, sampled reconstructions and decoder weights.
     pub vae: Option<VaeMeasures>,
+    /// On a data set with a test set (MNIST), the anomaly detector's measures.
+    pub anomaly: Option<AnomalyMeasures>,
+    /// Their scores of the test images.
+    pub scores: Option<Scores>,
 }
 
 /// What the 2×2 experiment adds to a run: its init-time events and its outcome class.
@@ -62,18 +68,24 @@ pub struct RunOptions {
     pub population: usize,
 }
 
-/// The initial parameters of run `run` of a configuration, for images of `pixels` pixels.
-pub fn initial_params(spec: &StudySpec, config: &Configuration, pixels: usize, run: u64) -> (u64, Vec<f32>) {
+/// The seed and initial parameters of run `run` of a configuration.
+pub fn initial_params(spec: &StudySpec, config: &Configuration, run: u64) -> (u64, Vec<f32>) {
     let seed = run_seed(spec.seed, &config.init_key(), run);
-    let layout = spec.layout(config.widths, pixels);
+    let layout = config.layout();
     (seed, config.init.draw(&layout, &mut RunRng::new(seed)))
 }
 
 /// Trains the given runs of configuration `config_index` as one population (any runs: a
 /// run's result does not depend on the population it is in).
-pub fn train_runs(spec: &StudySpec, engine: &dyn Engine, config_index: usize, runs: &[u64]) -> Vec<RunRecord> {
+pub fn train_runs(
+    spec: &StudySpec,
+    engine: &dyn Engine,
+    config_index: usize,
+    runs: &[u64],
+) -> Result<Vec<RunRecord>, InputError> {
     let config = &spec.configurations()[config_index];
-    train_population(spec, &spec.dataset.load(), engine, (config_index, config), runs.iter().copied())
+    let data = config.dataset.load().map_err(|e| InputError::field("dataset", e))?;
+    Ok(train_population(spec, &data, engine, (config_index, config), runs.iter().copied()))
 }
 
 /// A trained network judged on `data`: its codes, outputs and metrics, and on the 2×2 images
@@ -116,33 +128,57 @@ fn train_population(
 ) -> Vec<RunRecord> {
     // A1's layout, which is also A2's deterministic path (z = a: the b head comes after it).
     let a1_layout = ParamLayout::for_pixels(data.pixels(), config.widths);
-    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) =
-        runs.clone().map(|r| initial_params(spec, config, data.pixels(), r)).unzip();
-    let finals = engine.train_on(&config.train_spec(spec.vae_spec()), data, spec.batching(), &initial, &seeds);
+    let (seeds, initial): (Vec<u64>, Vec<Vec<f32>>) = runs.clone().map(|r| initial_params(spec, config, r)).unzip();
+    let finals = engine.train_on(&config.train_spec(), data, config.batching, &initial, &seeds);
     runs.zip(seeds)
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
             let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &a1_layout, &initial, &final_params);
-            let vae = spec.vae_spec().map(|reading| {
+            let vae = config.vae.map(|reading| {
                 VaeMeasures::of(
                     data,
-                    &spec.layout(config.widths, data.pixels()),
+                    &config.layout(),
                     &final_params,
                     &reading,
                     seed,
                     spec.vae_samples.unwrap_or(DEFAULT_VAE_SAMPLES),
                 )
             });
-            RunRecord { config_index, run, seed, initial, final_params, codes, outputs, metrics, squares, vae }
+            let samples = spec.vae_samples.unwrap_or(DEFAULT_VAE_SAMPLES);
+            let (anomaly, scores) = data
+                .test
+                .as_ref()
+                .map(|test| {
+                    let sampling = config.vae.as_ref().map(|vae| Sampling { vae, run_seed: seed, samples });
+                    AnomalyMeasures::of(test, &config.layout(), &final_params, sampling)
+                })
+                .unzip();
+            RunRecord {
+                config_index,
+                run,
+                seed,
+                initial,
+                final_params,
+                codes,
+                outputs,
+                metrics,
+                squares,
+                vae,
+                anomaly,
+                scores,
+            }
         })
         .collect()
 }
 
-/// Runs the study, handing `sink` each wave of finished records in order (configuration,
-/// then run). `runs` selects which run indices of each configuration to do (a shard);
-/// the first `skip` of those, counted across configurations in that order, are already done.
+/// Runs the study on its data sets (`data`, one per entry of [`StudySpec::datasets`], from
+/// [`StudySpec::load_datasets`]), handing `sink` each wave of finished records in order
+/// (configuration, then run). `runs` selects which run indices of each configuration to do (a
+/// shard); the first `skip` of those, counted across configurations in that order, are
+/// already done.
 pub fn run_study<E>(
     spec: &StudySpec,
+    data: &[Dataset],
     engine: &dyn Engine,
     options: &RunOptions,
     runs: std::ops::Range<u64>,
@@ -154,8 +190,8 @@ pub fn run_study<E>(
     let wave = population * options.threads as u64 * 2;
     let per_config = runs.end - runs.start;
     let configurations = spec.configurations();
-    let data = spec.dataset.load();
     for (config_index, config) in configurations.iter().enumerate() {
+        let data = &data[spec.datasets.iter().position(|d| *d == config.dataset).expect("a listed data set")];
         let done = skip.saturating_sub(config_index as u64 * per_config).min(per_config);
         let mut start = runs.start + done;
         while start < runs.end {
@@ -167,7 +203,7 @@ pub fn run_study<E>(
             let trained: Vec<Vec<RunRecord>> = pool.install(|| {
                 chunks
                     .into_par_iter()
-                    .map(|c| train_population(spec, &data, engine, (config_index, config), c))
+                    .map(|c| train_population(spec, data, engine, (config_index, config), c))
                     .collect()
             });
             sink(trained.into_iter().flatten().collect())?;

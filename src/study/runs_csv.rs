@@ -16,9 +16,11 @@ use std::str::FromStr;
 use super::checksums::{Checksummer, Checksums};
 use super::run::{RunRecord, SquaresAnalysis};
 use super::{Configuration, StudySpec};
+use crate::data::DatasetSpec;
 use crate::data::{Dataset, IMAGE_COUNT, IMAGES, PIXELS};
 use crate::error::InputError;
 use crate::float::shortest;
+use crate::metrics::anomaly::AnomalyMeasures;
 use crate::metrics::variational::VaeMeasures;
 use crate::metrics::{Distances, Reconstruction};
 use crate::model::ParamLayout;
@@ -53,13 +55,25 @@ pub const SQUARES_COLUMNS: [&str; 14] = [
 /// distance of).
 pub const METRIC_COLUMNS: [&str; 12] = Reconstruction::NAMES;
 
-/// The configuration columns every tidy CSV starts with.
+/// The configuration columns every tidy CSV has, after the labels of the study's axes with
+/// several values ([`config_columns`]).
 pub const CONFIG_COLUMNS: [&str; 5] = ["widths", "init", "optimizer", "lr", "epochs"];
 
 /// The configuration's values for [`CONFIG_COLUMNS`]: labels, the learning rate written in
 /// full as in the study file (`0.001`), unlike the measured floats of the other columns.
-pub fn config_cells(c: &Configuration) -> Vec<String> {
+pub fn base_cells(c: &Configuration) -> Vec<String> {
     vec![c.widths.to_string(), c.init.to_string(), c.optimizer.to_string(), c.lr.to_string(), c.epochs.to_string()]
+}
+
+/// The configuration columns of a study whose grid holds `config`: `dataset` and `model`
+/// where the study lists several, then [`CONFIG_COLUMNS`].
+pub fn config_columns(config: &Configuration) -> Vec<&'static str> {
+    config.labels.iter().map(|(name, _)| *name).chain(CONFIG_COLUMNS).collect()
+}
+
+/// The configuration's values for [`config_columns`].
+pub fn config_cells(c: &Configuration) -> Vec<String> {
+    c.labels.iter().map(|(_, label)| label.clone()).chain(base_cells(c)).collect()
 }
 
 /// One row of runs.csv: the schema in one type. A trained run becomes a row
@@ -79,8 +93,12 @@ pub struct RunRow {
     pub metrics: Reconstruction,
     /// On the 2×2 images, the 2×2 experiment's columns.
     pub squares: Option<SquaresColumns>,
-    /// For A2, its columns ([`VaeMeasures::NAMES`]), after the data set's.
+    /// For A2, its columns ([`VaeMeasures::NAMES`]), after the data set's (empty on A1's rows of
+    /// a study that trains both).
     pub vae: Option<VaeMeasures>,
+    /// On MNIST, the anomaly detector's columns ([`AnomalyMeasures::NAMES`]), after A2's (empty
+    /// on other data sets' rows of a study that has both).
+    pub anomaly: Option<AnomalyMeasures>,
     /// The cells after the fixed columns, as written: on the 2×2 images the codes, outputs,
     /// and with `--weights` the initial and final parameters (empty where a configuration is
     /// narrower than the study's widest); nothing on other data sets, whose arrays go to
@@ -307,8 +325,11 @@ fn check_metrics(m: &Reconstruction) -> Result<(), String> {
 /// with `--weights` every parameter under the union of the names.
 pub struct RowFormat {
     configs: Vec<Configuration>,
-    /// Whether runs are A2's, with its columns.
+    /// Whether the study trains A2, whose rows fill its columns.
     vae: bool,
+    /// Whether the study has a data set with a test set (MNIST), whose rows fill the anomaly
+    /// detector's columns.
+    anomaly: bool,
     /// On the 2×2 images, the data set (to measure rows read back) and the widest code.
     squares: Option<(Dataset, usize)>,
     weights: Option<WeightColumns>,
@@ -323,9 +344,9 @@ struct WeightColumns {
 
 impl RowFormat {
     /// The format of `spec`'s runs.csv, with or without the `--weights` columns (which only
-    /// the 2×2 images have: other data sets write weights to per-run files).
+    /// studies of the 2×2 images alone have: others write weights to per-run files).
     pub fn new(spec: &StudySpec, weights: bool) -> Self {
-        let squares = spec.dataset.is_default().then(|| (Dataset::squares_2x2(), spec.max_widths().h2));
+        let squares = spec.squares_only().then(|| (Dataset::squares_2x2(), spec.max_widths().h2));
         let weights = (weights && squares.is_some()).then(|| {
             let names = ParamLayout::new(spec.max_widths()).names();
             let index = spec
@@ -335,16 +356,20 @@ impl RowFormat {
                 .collect();
             WeightColumns { names, index }
         });
-        RowFormat { configs: spec.configurations(), vae: spec.vae_spec().is_some(), squares, weights }
+        let anomaly = spec.datasets.iter().any(DatasetSpec::has_test_set);
+        RowFormat { configs: spec.configurations(), vae: spec.has_vae(), anomaly, squares, weights }
     }
 
     /// The column names.
     pub fn header(&self) -> Vec<String> {
-        let mut h: Vec<String> = CONFIG_COLUMNS.iter().chain(&["run", "seed"]).map(|s| s.to_string()).collect();
+        let mut h: Vec<String> =
+            config_columns(&self.configs[0]).iter().chain(&["run", "seed"]).map(|s| s.to_string()).collect();
         let vae_columns = VaeMeasures::NAMES.iter().filter(|_| self.vae).map(|c| c.to_string());
+        let anomaly_columns = AnomalyMeasures::NAMES.iter().filter(|_| self.anomaly).map(|c| c.to_string());
         let Some((_, max_code)) = self.squares else {
             h.extend(METRIC_COLUMNS.iter().map(|c| c.to_string()));
             h.extend(vae_columns);
+            h.extend(anomaly_columns);
             return h;
         };
         h.extend(SQUARES_COLUMNS.iter().map(|c| c.to_string()));
@@ -389,8 +414,9 @@ impl RowFormat {
             run: r.run,
             seed: r.seed,
             metrics: r.metrics.clone(),
-            squares: r.squares.as_ref().map(SquaresColumns::of),
+            squares: r.squares.as_ref().filter(|_| self.squares.is_some()).map(SquaresColumns::of),
             vae: r.vae.clone(),
+            anomaly: r.anomaly.clone(),
             arrays,
         }
     }
@@ -403,8 +429,15 @@ impl RowFormat {
             Some(squares) => cells.extend(squares.cells()),
             None => cells.extend(metric_cells(&row.metrics)),
         }
-        if let Some(vae) = &row.vae {
-            cells.extend(vae.values().map(shortest));
+        match &row.vae {
+            Some(vae) => cells.extend(vae.values().map(shortest)),
+            None if self.vae => cells.extend(VaeMeasures::NAMES.map(|_| String::new())),
+            None => {}
+        }
+        match &row.anomaly {
+            Some(anomaly) => cells.extend(anomaly.values().map(|v| v.map_or(String::new(), shortest))),
+            None if self.anomaly => cells.extend(AnomalyMeasures::NAMES.map(|_| String::new())),
+            None => {}
         }
         cells.extend(row.arrays.iter().cloned());
         cells
@@ -414,7 +447,9 @@ impl RowFormat {
     pub fn parse(&self, record: &csv::StringRecord) -> Result<RunRow, String> {
         let named = if self.squares.is_some() { SQUARES_COLUMNS.len() } else { METRIC_COLUMNS.len() };
         let vae_columns = if self.vae { VaeMeasures::NAMES.len() } else { 0 };
-        let fixed = CONFIG_COLUMNS.len() + 2 + named + vae_columns;
+        let anomaly_columns = if self.anomaly { AnomalyMeasures::NAMES.len() } else { 0 };
+        let config_columns = config_columns(&self.configs[0]).len();
+        let fixed = config_columns + 2 + named + vae_columns + anomaly_columns;
         if record.len() < fixed {
             return Err(format!("has {} cells, fewer than the {fixed} fixed columns", record.len()));
         }
@@ -426,8 +461,9 @@ impl RowFormat {
         let names = ["run", "seed"]
             .into_iter()
             .chain(if self.squares.is_some() { SQUARES_COLUMNS.to_vec() } else { METRIC_COLUMNS.to_vec() })
-            .chain(VaeMeasures::NAMES.into_iter().filter(|_| self.vae));
-        let mut cells = record.iter().skip(CONFIG_COLUMNS.len()).zip(names);
+            .chain(VaeMeasures::NAMES.into_iter().filter(|_| self.vae))
+            .chain(AnomalyMeasures::NAMES.into_iter().filter(|_| self.anomaly));
+        let mut cells = record.iter().skip(config_columns).zip(names);
         let mut next = || cells.next().expect("length checked");
         let (run, seed) = (field(next())?, field(next())?);
         let arrays: Vec<String> = record.iter().skip(fixed).map(str::to_string).collect();
@@ -438,16 +474,40 @@ impl RowFormat {
                 (self.squares_metrics(data, *max_code, config_index, &arrays)?, Some(squares))
             }
         };
-        let vae = if self.vae {
-            let mut values = [0.0f64; VaeMeasures::NAMES.len()];
-            for v in &mut values {
-                *v = field(next())?;
+        let vae = match (self.vae, self.configs[config_index].vae.is_some()) {
+            (true, true) => {
+                let mut values = [0.0f64; VaeMeasures::NAMES.len()];
+                for v in &mut values {
+                    *v = field(next())?;
+                }
+                Some(VaeMeasures::from_values(values))
             }
-            Some(VaeMeasures::from_values(values))
-        } else {
-            None
+            (true, false) => {
+                for _ in VaeMeasures::NAMES {
+                    let (text, name) = next();
+                    if !text.is_empty() {
+                        return Err(format!("column {name}: '{text}' on a row of A1, which has no A2 measures"));
+                    }
+                }
+                None
+            }
+            (false, _) => None,
         };
-        Ok(RunRow { config_index, run, seed, metrics, squares, vae, arrays })
+        let mut anomaly = None;
+        if self.anomaly {
+            let mut values = [None; AnomalyMeasures::NAMES.len()];
+            for v in &mut values {
+                let (text, name) = next();
+                *v = if text.is_empty() { None } else { Some(field((text, name))?) };
+            }
+            let measured = self.configs[config_index].dataset.has_test_set();
+            anomaly = match AnomalyMeasures::from_values(values) {
+                Some(m) if measured => Some(m),
+                None if !measured && values.iter().all(Option::is_none) => None,
+                _ => return Err("its anomaly-detection columns do not match its data set".to_string()),
+            };
+        }
+        Ok(RunRow { config_index, run, seed, metrics, squares, vae, anomaly, arrays })
     }
 
     /// The metrics of a 2×2 row from the codes and outputs it holds.
@@ -479,7 +539,7 @@ impl RowFormat {
             Some(squares) => squares.check(tol)?,
             None => check_metrics(&row.metrics)?,
         }
-        match (&row.vae, self.vae) {
+        match (&row.vae, self.configs[row.config_index].vae.is_some()) {
             (Some(v), true) if !(v.p_sample_differs.is_nan() || (0.0..=1.0).contains(&v.p_sample_differs)) => {
                 Err(format!("p_sample_differs {} is not a fraction", v.p_sample_differs))
             }
@@ -865,7 +925,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let csv = RunsCsv::create(dir.path(), &spec, weights).unwrap();
         let mut records = Vec::new();
-        run_study(&spec, &NativeEngine, &RunOptions { threads: 1, population: 4 }, 0..spec.runs, 0, |wave| {
+        let data = spec.load_datasets().unwrap();
+        let options = RunOptions { threads: 1, population: 4 };
+        run_study(&spec, &data, &NativeEngine, &options, 0..spec.runs, 0, |wave| {
             records.extend(wave);
             Ok::<(), ()>(())
         })

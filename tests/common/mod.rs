@@ -72,7 +72,7 @@ pub fn agreement_study() -> StudySpec {
 pub fn class_counts(spec: &StudySpec, engine: &dyn Engine, population: usize) -> [u64; OutcomeClass::ALL.len()] {
     let mut counts = [0u64; OutcomeClass::ALL.len()];
     let options = RunOptions { threads: 2, population };
-    run_study(spec, engine, &options, 0..spec.runs, 0, |wave| {
+    run_study(spec, &spec.load_datasets().unwrap(), engine, &options, 0..spec.runs, 0, |wave| {
         for r in wave {
             counts[OutcomeClass::ALL.iter().position(|&k| k == r.squares.as_ref().unwrap().outcome.class).unwrap()] +=
                 1;
