@@ -129,6 +129,62 @@ fn burn_on_wgpu_trains_a2_on_lines_like_flex() {
     assert!(diff <= 1e-4 * scale, "{diff} of parameters up to {scale}");
 }
 
+/// A tiny MNIST study, A1 and A2, on burn's wgpu backend through the binary, against the same
+/// on Flex: the parameters agree to rounding (above), so every test error within 1e-4 and
+/// every AUC within 0.03 (the AUC is a rank statistic: two scores that swap order move it by
+/// 1/72 here, 6 normal images against 12 anomalies; two swaps are allowed).
+#[test]
+fn burn_on_wgpu_runs_a_tiny_mnist_study() {
+    let found = EngineKind::Burn.engine(BurnDevice::Wgpu).map_err(|e| e.to_string());
+    if found_or_skip(found, gpu_required()).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("mnist");
+    common::write_mnist(&data, 8, 6);
+    let mut tables = Vec::new();
+    for device in ["wgpu", "flex"] {
+        let out = dir.path().join(device);
+        let args = [
+            "sweep",
+            "--dataset",
+            "mnist",
+            "--data",
+            data.to_str().unwrap(),
+            "--widths",
+            "8-2-8",
+            "--runs",
+            "2",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "4",
+            "--model",
+            "ae,vae",
+            "--engine",
+            "burn",
+            "--device",
+            device,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        common::ok(common::aemc(&args));
+        let mut reader = csv::Reader::from_path(out.join("runs.csv")).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        tables.push((header, rows));
+    }
+    let (header, wgpu) = &tables[0];
+    let flex = &tables[1].1;
+    for (name, tolerance) in [("test_mse", 1e-4), ("auc", 0.03)] {
+        let k = header.iter().position(|h| h == name).unwrap();
+        for (a, b) in wgpu.iter().zip(flex) {
+            let (a, b): (f64, f64) = (a[k].parse().unwrap(), b[k].parse().unwrap());
+            assert!((a - b).abs() <= tolerance, "{name}: {a} on wgpu, {b} on Flex");
+        }
+    }
+}
+
 /// `aemc sweep --engine gpu` end to end; its runs.csv does not depend on how the runs are
 /// split into engine calls.
 #[test]

@@ -24,6 +24,23 @@ fn a_vae_study_on_the_2x2_images_records_sigma_and_samples() {
         "{header}"
     );
     assert_eq!(runs.lines().count(), 1 + 8);
+    // Every image's σ after the outputs; the quantiles are theirs (one latent unit, so the
+    // four images' values).
+    assert!(header.ends_with(",out_4_4,sigma_1_0,sigma_2_0,sigma_3_0,sigma_4_0"), "{header}");
+    let mut table = csv::Reader::from_reader(runs.as_bytes());
+    let names = table.headers().unwrap().clone();
+    let value = |row: &csv::StringRecord, name: &str| -> f64 {
+        row[names.iter().position(|h| h == name).unwrap()].parse().unwrap()
+    };
+    for row in table.records().map(Result::unwrap) {
+        // Written as the f32 they are; the quantiles as f64.
+        let mut sigmas: Vec<f64> = (1..=4).map(|i| f64::from(value(&row, &format!("sigma_{i}_0")) as f32)).collect();
+        sigmas.sort_by(f64::total_cmp);
+        assert_eq!(
+            (value(&row, "sigma_min"), value(&row, "sigma_median"), value(&row, "sigma_max")),
+            (sigmas[0], sigmas[1], sigmas[3])
+        );
+    }
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(metrics.contains(",sigma_median,8,") && metrics.contains(",p_sample_differs,8,"), "{metrics}");
     // The deterministic reconstructions are classified like A1's; claims.csv tests the
@@ -53,7 +70,12 @@ fn a_vae_reading_on_line_images() {
          [dataset]\nname = \"lines-32\"\nsize = 8\nimages = 40\n[vae]\npreset = \"kingma\"\nkl_weight = 0.5\n",
     );
     let out = dir.path().join("out");
-    ok(run(&study, &out, &["--weights"]));
+    ok(run(&study, &out, &["--weights", "--outputs"]));
+    // --outputs writes every image's σ after its reconstruction.
+    let outputs =
+        std::fs::read_to_string(out.join("runs/3-2-3_glorot-uniform_adam_0.001_10/run-2.outputs.csv")).unwrap();
+    assert!(outputs.lines().next().unwrap().ends_with(",out_63,sigma_0,sigma_1"), "{outputs}");
+    assert_eq!(outputs.lines().count(), 1 + 40);
     // --weights writes every parameter of A2, its b head included.
     let weights =
         std::fs::read_to_string(out.join("runs/3-2-3_glorot-uniform_adam_0.001_10/run-2.weights.csv")).unwrap();

@@ -55,7 +55,8 @@ impl VaeMeasures {
 
     /// Measures the A2 network `params` (in `layout`, with its b head) on `data`, drawing
     /// `samples` reconstructions of every image with noise from the stream `"vae-sample"` of
-    /// the run's seed (counter: the sample; index: image·2¹⁶ + unit).
+    /// the run's seed (counter: the sample; index: image·2¹⁶ + unit). Also returns every
+    /// image's sampling standard deviations noise_std·σ(b), image after image.
     pub fn of(
         data: &Dataset,
         layout: &ParamLayout,
@@ -63,7 +64,7 @@ impl VaeMeasures {
         vae: &VaeSpec,
         run_seed: u64,
         samples: u32,
-    ) -> Self {
+    ) -> (Self, Vec<f32>) {
         let noise_std = vae.noise_std as f32;
         let (mut sigmas, mut means) = (Vec::new(), Vec::new());
         for k in 0..data.count() {
@@ -91,12 +92,13 @@ impl VaeMeasures {
             .flat_map(|l| &params[l.weight_offset..l.weight_offset + l.fan_in * l.fan_out])
             .map(|w| f64::from(w.abs()))
             .collect();
-        VaeMeasures {
+        let measures = VaeMeasures {
             sigma: [quantile(&sigmas, 0.0), quantile(&sigmas, 0.5), quantile(&sigmas, 1.0)],
             sampled_mse: if samples > 0 { mse_sum / f64::from(samples) } else { f64::NAN },
             p_sample_differs: if samples > 0 { differing as f64 / f64::from(samples) } else { f64::NAN },
             decoder_weights: [quantile(&decoder, 0.5), quantile(&decoder, 1.0)],
-        }
+        };
+        (measures, sigmas.into_iter().map(|s| s as f32).collect())
     }
 }
 
@@ -165,7 +167,9 @@ mod tests {
         for beta in [-30.0f32, 3.0] {
             params[head.b(0)] = beta;
             let vae = VaeSpec { noise_std: 0.5, ..VaeSpec::PAPER };
-            let m = VaeMeasures::of(&data, &layout, &params, &vae, 1, 20);
+            let (m, sigmas) = VaeMeasures::of(&data, &layout, &params, &vae, 1, 20);
+            assert_eq!(sigmas.len(), data.count() * layout.layers[1].fan_out);
+            assert!(sigmas.iter().all(|&s| f64::from(s) == m.sigma[1]), "{sigmas:?}");
             let sigma = 0.5 * f64::from(beta.exp());
             assert!(m.sigma.iter().all(|s| (s - sigma).abs() <= 1e-6 * sigma), "{m:?}");
             if beta < 0.0 {

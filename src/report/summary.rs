@@ -170,11 +170,11 @@ impl PairedRuns {
         if !self.kept[row.config_index] {
             return;
         }
-        let sampled = row.vae.as_ref().map_or(f64::from(row.metrics.mse), |v| v.sampled_mse);
+        let sampled = row.vae.as_ref().map_or(row.metrics.mse, |v| v.sampled_mse);
         let optimal = row.squares.as_ref().map(|s| f64::from(u8::from(s.class == OutcomeClass::Optimal)));
         let anomaly = row.anomaly.as_ref();
         let values = [
-            Some(f64::from(row.metrics.mse)),
+            Some(row.metrics.mse),
             Some(row.metrics.wrong),
             optimal,
             Some(sampled),

@@ -106,7 +106,7 @@ pub fn on_grid(curve: &[RocPoint], steps: usize) -> Vec<RocPoint> {
     (0..=steps)
         .map(|k| {
             let fpr = k as f64 / steps as f64;
-            let best = curve.iter().filter(|p| p.fpr <= fpr + 1e-12).last().expect("the curve starts at (0, 0)");
+            let best = curve.iter().rev().find(|p| p.fpr <= fpr + 1e-12).expect("the curve starts at (0, 0)");
             RocPoint { fpr, tpr: best.tpr, threshold: best.threshold }
         })
         .collect()

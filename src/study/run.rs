@@ -39,6 +39,9 @@ pub struct RunRecord {
     pub squares: Option<SquaresAnalysis>,
     /// For A2, its σ, sampled reconstructions and decoder weights.
     pub vae: Option<VaeMeasures>,
+    /// For A2, every image's sampling standard deviations noise_std·σ(b), laid out as `codes`
+    /// (empty for A1).
+    pub sigmas: Vec<f32>,
     /// On a data set with a test set (MNIST), the anomaly detector's measures.
     pub anomaly: Option<AnomalyMeasures>,
     /// Their scores of the test images.
@@ -134,17 +137,11 @@ fn train_population(
         .zip(initial.into_iter().zip(finals))
         .map(|((run, seed), (initial, final_params))| {
             let JudgedRun { codes, outputs, metrics, squares } = judge(spec, data, &a1_layout, &initial, &final_params);
-            let vae = config.vae.map(|reading| {
-                VaeMeasures::of(
-                    data,
-                    &config.layout(),
-                    &final_params,
-                    &reading,
-                    seed,
-                    spec.vae_samples.unwrap_or(DEFAULT_VAE_SAMPLES),
-                )
-            });
             let samples = spec.vae_samples.unwrap_or(DEFAULT_VAE_SAMPLES);
+            let (vae, sigmas) = config
+                .vae
+                .map(|reading| VaeMeasures::of(data, &config.layout(), &final_params, &reading, seed, samples))
+                .unzip();
             let (anomaly, scores) = data
                 .test
                 .as_ref()
@@ -164,6 +161,7 @@ fn train_population(
                 metrics,
                 squares,
                 vae,
+                sigmas: sigmas.unwrap_or_default(),
                 anomaly,
                 scores,
             }

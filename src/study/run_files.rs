@@ -5,7 +5,7 @@
 //! goes to its own small CSV, so that runs.csv never gets a column per pixel:
 //!
 //! ```text
-//! runs/<configuration's cells joined by _>/run-<index>.outputs.csv   image, code_0…, out_0…
+//! runs/<configuration's cells joined by _>/run-<index>.outputs.csv   image, code_0…, out_0…[, sigma_0…]
 //! runs/<configuration's cells joined by _>/run-<index>.weights.csv   parameter, init, final
 //! runs/<configuration's cells joined by _>/run-<index>.scores.csv    image, label, score, score_sampled
 //! ```
@@ -71,13 +71,17 @@ impl RunFiles {
             let mut header = vec!["image".to_string()];
             header.extend((0..code).map(|k| format!("code_{k}")));
             header.extend((0..pixels).map(|p| format!("out_{p}")));
-            let rows = record.outputs.chunks(pixels).zip(record.codes.chunks(code)).enumerate().map(
-                |(image, (outputs, codes))| {
-                    std::iter::once(image.to_string())
-                        .chain(codes.iter().chain(outputs).map(|&x| shortest(x)))
-                        .collect()
-                },
-            );
+            // A2's sampling standard deviations, one per latent unit, after the outputs.
+            let sigmas = if record.sigmas.is_empty() { 0 } else { code };
+            header.extend((0..sigmas).map(|k| format!("sigma_{k}")));
+            let rows = (0..record.outputs.len() / pixels).map(|image| {
+                let values = [
+                    &record.codes[image * code..(image + 1) * code],
+                    &record.outputs[image * pixels..(image + 1) * pixels],
+                    &record.sigmas[image * sigmas..(image + 1) * sigmas],
+                ];
+                std::iter::once(image.to_string()).chain(values.concat().into_iter().map(shortest)).collect()
+            });
             write_atomically(&dir, &format!("run-{}.outputs.csv", record.run), &csv_bytes(&header, rows)?)?;
         }
         if let (true, Some(scores)) = (self.scores, &record.scores) {

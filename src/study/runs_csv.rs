@@ -384,6 +384,11 @@ impl RowFormat {
                 h.push(format!("out_{i}_{p}"));
             }
         }
+        if self.vae {
+            for i in 1..=IMAGE_COUNT {
+                h.extend((0..max_code).map(|k| format!("sigma_{i}_{k}")));
+            }
+        }
         if let Some(WeightColumns { names, .. }) = &self.weights {
             for prefix in ["init", "final"] {
                 h.extend(names.iter().map(|n| format!("{prefix}_{n}")));
@@ -397,10 +402,17 @@ impl RowFormat {
         let mut arrays = Vec::new();
         if let Some((_, max_code)) = self.squares {
             let code = self.configs[r.config_index].widths.h2;
-            for image in r.codes.chunks(code) {
-                arrays.extend((0..max_code).map(|k| image.get(k).map_or(String::new(), |&x| shortest(x))));
-            }
+            let padded = |values: &[f32]| -> Vec<String> {
+                (0..IMAGE_COUNT * max_code)
+                    .map(|n| values.get((n / max_code) * code + n % max_code).filter(|_| n % max_code < code))
+                    .map(|x| x.map_or(String::new(), |&x| shortest(x)))
+                    .collect()
+            };
+            arrays.extend(padded(&r.codes));
             arrays.extend(r.outputs.iter().map(|&x| shortest(x)));
+            if self.vae {
+                arrays.extend(padded(&r.sigmas));
+            }
         }
         if let Some(WeightColumns { names, index }) = &self.weights {
             for params in [&r.initial, &r.final_params] {
