@@ -53,6 +53,18 @@ fn a_tiny_mnist_study_scores_the_test_digits() {
     let other = dir.path().join("other");
     ok(run(&study, &other, &["--threads", "1", "--population", "5"]));
     assert!(std::fs::read(out.join("runs.csv")).unwrap() == std::fs::read(other.join("runs.csv")).unwrap());
+    // Two shards merged: the same runs.csv, and their score files gathered into the same ROC
+    // curves.
+    let shards: Vec<String> =
+        (1..=2).map(|k| dir.path().join(format!("shard{k}")).to_str().unwrap().to_string()).collect();
+    for (k, shard) in shards.iter().enumerate() {
+        ok(run(&study, Path::new(shard), &["--shard", &format!("{}/2", k + 1)]));
+    }
+    let merged = dir.path().join("merged");
+    ok(aemc(&["merge", merged.to_str().unwrap(), &shards[1], &shards[0]]));
+    for f in ["runs.csv", "roc.csv", "claims.csv"] {
+        assert!(std::fs::read(out.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(), "{f} differs");
+    }
 }
 
 #[test]

@@ -109,6 +109,9 @@ impl Merge {
             }
         }
         runs_csv.sync()?;
+        for (dir, _) in &self.shards {
+            super::run_files::gather(dir, out)?;
+        }
         state.checksums = runs_csv.checksums();
         write_state(out, &state)?;
         runs_csv.finish()

@@ -110,8 +110,7 @@ fn config_dir(runs_dir: &Path, config: &Configuration) -> PathBuf {
 }
 
 /// The ROC curves of every MNIST configuration among `configs` in the study in `out`, from
-/// its runs' score files (a configuration without them, as after a merge, which does not
-/// gather per-run files, has none).
+/// its runs' score files (a configuration without them has none).
 pub fn roc_curves<'a>(
     out: &Path,
     configs: impl Iterator<Item = &'a Configuration>,
@@ -137,6 +136,23 @@ pub fn roc_curves<'a>(
         }
     }
     Ok(curves)
+}
+
+/// Copies every per-run file of the study in `from` into the study in `to` (`aemc merge`:
+/// each shard holds the files of its own runs, so no two shards write the same file).
+pub fn gather(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let Ok(configs) = std::fs::read_dir(from.join(RUN_FILES_DIR)) else { return Ok(()) };
+    for config in configs {
+        let config = config?;
+        let target = to.join(RUN_FILES_DIR).join(config.file_name());
+        std::fs::create_dir_all(&target)?;
+        for file in std::fs::read_dir(config.path())? {
+            let file = file?;
+            let name = file.file_name().into_string().map_err(|n| anyhow::anyhow!("a run file named {n:?}"))?;
+            write_atomically(&target, &name, &std::fs::read(file.path())?)?;
+        }
+    }
+    Ok(())
 }
 
 /// The test images' labels and scores in a run's score file.
