@@ -45,6 +45,18 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare two finished studies run by run, paired by seed (B − A per metric).
     Compare(CompareArgs),
+    /// Draw a study's figures into its `figures/` folder.
+    Plot(PlotArgs),
+}
+
+/// `aemc plot RESULTS_DIR [--colormap viridis|grey]`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The study's results directory.
+    pub dir: PathBuf,
+    /// How values from 0 to 1 are coloured.
+    #[arg(long, value_enum, default_value = "viridis")]
+    pub colormap: crate::figures::Colormap,
 }
 
 /// `aemc compare A_DIR B_DIR [--format table|csv]`.

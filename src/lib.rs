@@ -1,11 +1,11 @@
 //! aemc: autoencoder Monte Carlo. Trains many small autoencoders (A1 and A2 of Patuzzo 2020,
-//! on its 2×2 and 32×32 line images) from independent seeds, classifies and measures how each
+//! on its 2×2 and 32×32 line images and MNIST) from independent seeds, classifies and measures how each
 //! ends, and tests the paper's figures and claims against the measurements.
 //!
 //! Data flows one way: [`study`] plans runs (seeds from [`rng`]) and streams them to runs.csv,
 //! an [`engine`] trains populations, [`outcome`] classifies them, [`analysis`] reads the
 //! init-time events and their exact laws, and [`report`] writes the summaries built on
-//! [`stats`]. `tests/architecture.rs` checks that no module depends on itself through others.
+//! [`stats`]; [`figures`] draws them. `tests/architecture.rs` checks that no module depends on itself through others.
 
 pub mod analysis;
 pub mod audit;
@@ -14,6 +14,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod expf;
+pub mod figures;
 pub mod float;
 pub mod metrics;
 pub mod model;

@@ -8,14 +8,17 @@ use clap::Parser;
 use aemc::analysis::exact::{predictions, predictions_with};
 use aemc::audit;
 use aemc::cli::{Cli, Command, VerifyArgs};
+use aemc::data::DatasetSpec;
 use aemc::error::InputError;
+use aemc::figures::{FIGURES_DIR, figures};
 use aemc::report::paired::Comparison;
 use aemc::report::terminal::terminal;
 use aemc::report::{Exporter, Report, Summary, exporters, predict};
+use aemc::study::StudySpec;
 use aemc::study::compare::pair_runs;
 use aemc::study::execute::{Invocation, execute};
 use aemc::study::merge::Merge;
-use aemc::study::output::write_atomically;
+use aemc::study::output::{STUDY_FILE, write_atomically};
 use aemc::study::run_files::roc_curves;
 
 fn main() -> ExitCode {
@@ -69,6 +72,18 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => return verify(&args),
         Command::Compare(args) => {
             print!("{}", Comparison::of(&pair_runs(&args.a, &args.b)?).render(args.format)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Plot(args) => {
+            let spec = StudySpec::from_file(&args.dir.join(STUDY_FILE))?;
+            let data = spec.datasets.iter().map(DatasetSpec::label).zip(spec.load_datasets()?).collect::<Vec<_>>();
+            let out = args.dir.join(FIGURES_DIR);
+            std::fs::create_dir_all(&out)
+                .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
+            for figure in figures(&data, args.colormap)? {
+                write_atomically(&out, &figure.file_name, &figure.bytes)?;
+                println!("{}", out.join(&figure.file_name).display());
+            }
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use aemc::data::idx::labels_bytes;
-use common::{aemc, ok, one_line_error, run, study_file, write_mnist};
+use common::{aemc, ok, one_line_error, run, study_file, write_mnist, write_mnist_image};
 
 #[test]
 fn a_tiny_mnist_study_scores_the_test_digits() {
@@ -53,6 +53,16 @@ fn a_tiny_mnist_study_scores_the_test_digits() {
     let other = dir.path().join("other");
     ok(run(&study, &other, &["--threads", "1", "--population", "5"]));
     assert!(std::fs::read(out.join("runs.csv")).unwrap() == std::fs::read(other.join("runs.csv")).unwrap());
+    // `aemc plot` draws the training images of the normal digit, each pixel a 4 × 4 block.
+    ok(aemc(&["plot", out.to_str().unwrap(), "--colormap", "grey"]));
+    let grid = image::open(out.join("figures/data-mnist+train_limit=10.png")).unwrap().to_rgb8();
+    assert_eq!((grid.width(), grid.height()), (4 * (28 * 4 + 4) + 4, 3 * (28 * 4 + 4) + 4));
+    let first_two = write_mnist_image(2, 12);
+    for (p, &level) in first_two.iter().enumerate() {
+        let (x, y) = (4 + (p % 28) * 4 + 1, 4 + (p / 28) * 4 + 1);
+        let want = if level > 127 { 255 } else { 0 };
+        assert_eq!(grid.get_pixel(x as u32, y as u32).0, [want; 3], "pixel {p}");
+    }
     // Two shards merged: the same runs.csv, and their score files gathered into the same ROC
     // curves.
     let shards: Vec<String> =

@@ -71,7 +71,8 @@ impl DatasetSpec {
     }
 
     /// A short name: the name, then each option that differs from its default
-    /// (`lines-32+images=4`, `squares-2x2+upscale=16`).
+    /// (`lines-32+images=4`, `squares-2x2+upscale=16`; MNIST's directory left out), safe as a
+    /// file name.
     pub fn label(&self) -> String {
         let options = match (self.clone(), Self::from_name(self.name()).expect("a known name")) {
             (DatasetSpec::Squares2x2 { upscale }, DatasetSpec::Squares2x2 { upscale: u0 }) => {
@@ -81,10 +82,8 @@ impl DatasetSpec {
                 vec![("size", size as u64, s0 as u64), ("images", images as u64, i0 as u64), ("seed", seed, d0)]
             }
             (DatasetSpec::Mnist(m), DatasetSpec::Mnist(d)) => {
+                // The directory is not part of the label, which names files and folders.
                 let mut options = String::new();
-                if m.path != d.path {
-                    options += &format!("+path={}", m.path.display());
-                }
                 if m.normal != d.normal {
                     options += &format!("+normal={}", m.normal);
                 }

@@ -124,26 +124,28 @@ pub fn found_or_skip<T>(found: Result<T, String>, required: bool) -> Option<T> {
 /// that a network trained on the 2s scores the others higher.
 pub fn write_mnist(dir: &Path, train: usize, test: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    let image = |digit: u8, k: usize| -> Vec<u8> {
-        (0..28 * 28)
-            .map(|p| {
-                let (r, c) = (p / 28, p % 28);
-                let on = match digit {
-                    2 => r == 8 + k % 3 || c == 14,
-                    7 => r == c || r == 4,
-                    _ => (r as i32 - 14).pow(2) + (c as i32 - 14).pow(2) < 60 + k as i32,
-                };
-                if on { 250 } else { 0 }
-            })
-            .collect()
-    };
     for (prefix, per_digit) in [("train", train), ("t10k", test)] {
         let digits: Vec<u8> = [0u8, 2, 7].iter().flat_map(|&d| std::iter::repeat_n(d, per_digit)).collect();
-        let pixels: Vec<u8> = digits.iter().enumerate().flat_map(|(k, &d)| image(d, k)).collect();
+        let pixels: Vec<u8> = digits.iter().enumerate().flat_map(|(k, &d)| write_mnist_image(d, k)).collect();
         let images = aemc::data::idx::IdxImages { rows: 28, cols: 28, pixels };
         std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), aemc::data::idx::images_bytes(&images))
             .unwrap();
         std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), aemc::data::idx::labels_bytes(&digits))
             .unwrap();
     }
+}
+
+/// Image `k` (its index in its file) of `digit` as [`write_mnist`] writes it.
+pub fn write_mnist_image(digit: u8, k: usize) -> Vec<u8> {
+    (0..28 * 28)
+        .map(|p| {
+            let (r, c) = (p / 28, p % 28);
+            let on = match digit {
+                2 => r == 8 + k % 3 || c == 14,
+                7 => r == c || r == 4,
+                _ => (r as i32 - 14).pow(2) + (c as i32 - 14).pow(2) < 60 + k as i32,
+            };
+            if on { 250 } else { 0 }
+        })
+        .collect()
 }
