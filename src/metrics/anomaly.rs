@@ -8,7 +8,7 @@ use super::variational::sampled_output;
 use crate::data::mnist::TestSet;
 use crate::model::vae::VaeSpec;
 use crate::model::{ParamLayout, encode, reconstruct};
-use crate::stats::roc::auc;
+use crate::stats::roc::{auc, by_label};
 
 /// A2's sampling for its sampled score: the reading, the run's seed and the samples per image.
 #[derive(Clone, Copy, Debug)]
@@ -110,9 +110,7 @@ impl AnomalyMeasures {
             (0..test.count())
                 .map(|k| {
                     let (a, b) = encode(layout, params, image(k));
-                    let noise_std = s.vae.noise_std as f32;
-                    let sigma: Vec<f32> =
-                        b.expect("A2's layout").iter().map(|&b| noise_std * s.vae.sigma_of(b)).collect();
+                    let sigma: Vec<f32> = b.expect("A2's layout").iter().map(|&b| s.vae.sampling_sigma(b)).collect();
                     let total: f64 = (0..s.samples)
                         .map(|sample| {
                             let y = sampled_output(
@@ -130,11 +128,7 @@ impl AnomalyMeasures {
                 })
                 .collect::<Vec<f64>>()
         });
-        let split = |scores: &[f64], anomaly: &dyn Fn(u8) -> bool| -> (Vec<f64>, Vec<f64>) {
-            let normal = scores.iter().zip(&test.labels).filter(|(_, l)| **l == test.normal).map(|(s, _)| *s);
-            let anomalous = scores.iter().zip(&test.labels).filter(|(_, l)| anomaly(**l)).map(|(s, _)| *s);
-            (normal.collect(), anomalous.collect())
-        };
+        let split = |scores: &[f64], anomaly: &dyn Fn(u8) -> bool| by_label(&test.labels, scores, test.normal, anomaly);
         let (normal, anomalous) = split(&error, &|l| l != test.normal);
         let overall = auc(&normal, &anomalous);
         let mut auc_by_digit = [None; 10];

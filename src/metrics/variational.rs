@@ -65,11 +65,10 @@ impl VaeMeasures {
         run_seed: u64,
         samples: u32,
     ) -> (Self, Vec<f32>) {
-        let noise_std = vae.noise_std as f32;
         let (mut sigmas, mut means) = (Vec::new(), Vec::new());
         for k in 0..data.count() {
             let (a, b) = encode(layout, params, data.image(k));
-            sigmas.extend(b.expect("A2's layout").iter().map(|&b| f64::from(noise_std * vae.sigma_of(b))));
+            sigmas.extend(b.expect("A2's layout").iter().map(|&b| f64::from(vae.sampling_sigma(b))));
             means.push(a);
         }
         let deterministic: Vec<Vec<bool>> =

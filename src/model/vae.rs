@@ -104,6 +104,12 @@ impl VaeSpec {
         }
     }
 
+    /// The standard deviation z is sampled with for a head value b: noise_std·σ(b), in f32.
+    #[inline(always)]
+    pub fn sampling_sigma(&self, b: f32) -> f32 {
+        self.noise_std as f32 * self.sigma_of(b)
+    }
+
     /// dσ/db over σ: 1 for σ = e^b, 1/2 for σ = e^{b/2}.
     pub fn dlog_sigma_db(&self) -> f32 {
         match self.sigma {

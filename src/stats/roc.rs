@@ -128,16 +128,18 @@ pub struct RunCurves {
     pub pooled: Vec<RocPoint>,
 }
 
+/// The scores of the images labelled `normal` and of those `anomaly` accepts, each in the
+/// scores' order.
+pub fn by_label(labels: &[u8], scores: &[f64], normal: u8, anomaly: impl Fn(u8) -> bool) -> (Vec<f64>, Vec<f64>) {
+    let pick =
+        |keep: &dyn Fn(u8) -> bool| labels.iter().zip(scores).filter(|(l, _)| keep(**l)).map(|(_, s)| *s).collect();
+    (pick(&|l| l == normal), pick(&anomaly))
+}
+
 /// The curves of runs given as (run index, each test image's label, its score), `normal` the
 /// normal label; `None` for no runs or runs whose AUC is undefined.
 pub fn run_curves(runs: &[(u64, Vec<u8>, Vec<f64>)], normal: u8) -> Option<RunCurves> {
-    let split = |labels: &[u8], scores: &[f64]| -> (Vec<f64>, Vec<f64>) {
-        let (mut n, mut a) = (Vec::new(), Vec::new());
-        for (&l, &s) in labels.iter().zip(scores) {
-            if l == normal { n.push(s) } else { a.push(s) }
-        }
-        (n, a)
-    };
+    let split = |labels: &[u8], scores: &[f64]| by_label(labels, scores, normal, |l| l != normal);
     let mut aucs: Vec<(f64, usize)> = runs
         .iter()
         .enumerate()
