@@ -7,7 +7,9 @@ pub mod flush;
 #[cfg(feature = "wgpu")]
 pub mod gpu;
 pub mod isa;
+pub mod lanes;
 pub mod native;
+pub mod wide;
 
 use crate::data::{Dataset, DatasetSpec};
 use crate::error::InputError;
