@@ -158,6 +158,17 @@ pub struct ExecArgs {
     /// the study's `[dataset] path`, else data/mnist-5k].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Do not draw the study's figures into its `figures/` folder at the end (`aemc plot`
+    /// draws them later).
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+impl ExecArgs {
+    /// Whether the figures are drawn at the end.
+    pub fn plots(&self) -> bool {
+        !self.no_plots
+    }
 }
 
 /// `aemc run STUDY.toml`.
@@ -269,7 +280,16 @@ impl RunArgs {
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
         let out = self.out.unwrap_or_else(|| default_out(&spec, shard));
         let (weights, outputs) = (self.exec.weights, self.exec.outputs);
-        Ok(Invocation { spec, out, options, weights, outputs, shard, restart: self.exec.restart })
+        Ok(Invocation {
+            spec,
+            out,
+            options,
+            weights,
+            outputs,
+            shard,
+            restart: self.exec.restart,
+            plots: self.exec.plots(),
+        })
     }
 }
 
@@ -301,6 +321,15 @@ impl SweepArgs {
         spec.validate().map_err(|e| InputError::field(format!("--{}", e.field.replace('_', "-")), e.message))?;
         let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
         let (weights, outputs) = (self.exec.weights, self.exec.outputs);
-        Ok(Invocation { spec, out: self.out, options, weights, outputs, shard, restart: self.exec.restart })
+        Ok(Invocation {
+            spec,
+            out: self.out,
+            options,
+            weights,
+            outputs,
+            shard,
+            restart: self.exec.restart,
+            plots: self.exec.plots(),
+        })
     }
 }

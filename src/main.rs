@@ -10,7 +10,7 @@ use aemc::audit;
 use aemc::cli::{Cli, Command, VerifyArgs};
 use aemc::data::DatasetSpec;
 use aemc::error::InputError;
-use aemc::figures::{FIGURES_DIR, figures};
+use aemc::figures::{Colormap, FIGURES_DIR, figures};
 use aemc::report::paired::Comparison;
 use aemc::report::terminal::terminal;
 use aemc::report::{Exporter, Report, Summary, exporters, predict};
@@ -55,14 +55,14 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     let exporters = exporters();
     let derived: Vec<&str> = exporters.iter().map(|e| e.file_name()).collect();
-    let (out, summary) = match command {
+    let (out, summary, plots) = match command {
         Command::Run(args) => study(args.invocation()?, &derived)?,
         Command::Sweep(args) => study(args.invocation()?, &derived)?,
         Command::Merge(args) => {
             let merge = Merge::new(&args.shards)?;
             let mut summary = Summary::new(&merge.spec);
             merge.write(&args.out, &derived, |row| summary.add(row))?;
-            (args.out, summary)
+            (args.out, summary, true)
         }
         Command::Predict(args) => {
             let predictions = predictions_with(args.widths, args.init, args.samples, args.seed);
@@ -75,21 +75,30 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Plot(args) => {
-            let spec = StudySpec::from_file(&args.dir.join(STUDY_FILE))?;
-            let data = spec.datasets.iter().map(DatasetSpec::label).zip(spec.load_datasets()?).collect::<Vec<_>>();
-            let out = args.dir.join(FIGURES_DIR);
-            std::fs::create_dir_all(&out)
-                .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
-            for figure in figures(&data, args.colormap)? {
-                write_atomically(&out, &figure.file_name, &figure.bytes)?;
-                println!("{}", out.join(&figure.file_name).display());
-            }
+            draw(&args.dir, args.colormap)?;
             return Ok(ExitCode::SUCCESS);
         }
     };
     let roc = roc_curves(&out, summary.configs.iter().map(|c| &c.config))?;
     report(&out, &Report::new(summary, predictions).with_roc(roc), &exporters)?;
+    if plots {
+        draw(&out, Colormap::default())?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the figures of the study in `dir` into `dir/figures/`, one path a line.
+fn draw(dir: &Path, colormap: Colormap) -> anyhow::Result<()> {
+    let spec = StudySpec::from_file(&dir.join(STUDY_FILE))?;
+    let data = spec.datasets.iter().map(DatasetSpec::label).zip(spec.load_datasets()?).collect::<Vec<_>>();
+    let out = dir.join(FIGURES_DIR);
+    std::fs::create_dir_all(&out)
+        .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
+    for figure in figures(dir, &data, colormap)? {
+        write_atomically(&out, &figure.file_name, &figure.bytes)?;
+        println!("{}", out.join(&figure.file_name).display());
+    }
+    Ok(())
 }
 
 /// `aemc verify`: exit 0 when everything matches, else 1 with one line per problem (the first 20).
@@ -106,10 +115,10 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Trains (or resumes) a study into its output directory and counts its rows.
-fn study(plan: Invocation, derived: &[&str]) -> anyhow::Result<(PathBuf, Summary)> {
+fn study(plan: Invocation, derived: &[&str]) -> anyhow::Result<(PathBuf, Summary, bool)> {
     let mut summary = Summary::new(&plan.spec);
     execute(&plan, derived, |row| summary.add(row))?;
-    Ok((plan.out, summary))
+    Ok((plan.out, summary, plan.plots))
 }
 
 /// Writes every export of the report into `out` and prints the terminal report.

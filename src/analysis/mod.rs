@@ -4,6 +4,7 @@
 //! probabilities for each initialiser: exact from the laws in [`laws`] and [`output`] where
 //! they exist, else estimated by [`monte_carlo`] over drawn networks.
 
+pub mod bottleneck;
 pub mod exact;
 pub mod laws;
 pub mod monte_carlo;

@@ -1,12 +1,14 @@
-//! Figures of a study, behind one small interface: each figure is a file name and its bytes,
-//! drawn from data the caller hands over (the study's data sets), never from files.
+//! Figures of a study, behind one small interface: each figure is a file name and its bytes.
 //!
-//! Today: the data grids of the paper's Fig. 1 (a sample of the line images), Fig. 3 (the 2×2
-//! images) and Fig. 20 (MNIST's normal digit), as PNG in the paper's viridis colour map (0
-//! violet, 1 yellow) or in grey.
+//! - the data grids of the paper's Fig. 1 (a sample of the line images), Fig. 3 (the 2×2
+//!   images) and Fig. 20 (MNIST's normal digit), as PNG in the paper's viridis colour map (0
+//!   violet, 1 yellow) or in grey, from the data sets the caller hands over ([`grid`]);
+//! - charts as SVG from the study's CSV files ([`results`], drawn by [`chart`]).
 
+pub mod chart;
 pub mod colormap;
 pub mod grid;
+pub mod results;
 
 pub use colormap::Colormap;
 
@@ -22,8 +24,19 @@ pub struct Figure {
     pub bytes: Vec<u8>,
 }
 
-/// Every figure of a study whose data sets are `data` (name, images).
-pub fn figures(data: &[(String, crate::data::Dataset)], colormap: Colormap) -> anyhow::Result<Vec<Figure>> {
+/// Every figure of the study in `dir` whose data sets are `data` (name, images).
+pub fn figures(
+    dir: &std::path::Path,
+    data: &[(String, crate::data::Dataset)],
+    colormap: Colormap,
+) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = data_grids(data, colormap)?;
+    figures.extend(results::charts(dir)?);
+    Ok(figures)
+}
+
+/// The data grids of `data` (name, images).
+fn data_grids(data: &[(String, crate::data::Dataset)], colormap: Colormap) -> anyhow::Result<Vec<Figure>> {
     data.iter()
         .map(|(label, dataset)| {
             let image = grid::data_grid(dataset, grid::SAMPLE, colormap);

@@ -32,6 +32,8 @@ pub struct Invocation {
     pub shard: Shard,
     /// Whether to discard another study's results in `out`.
     pub restart: bool,
+    /// Whether the study's figures are drawn at the end (the caller draws them).
+    pub plots: bool,
 }
 
 /// Test-only: with `AEMC_TEST_KILL_AFTER_WAVE=N` the process sends itself SIGKILL right after

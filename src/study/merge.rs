@@ -133,6 +133,7 @@ mod tests {
             outputs: false,
             shard,
             restart: false,
+            plots: false,
         };
         let mut rows = Vec::new();
         execute(&inv, &[], |row| rows.push(row.clone())).unwrap();
