@@ -47,6 +47,27 @@ pub enum Command {
     Compare(CompareArgs),
     /// Draw a study's figures into its `figures/` folder.
     Plot(PlotArgs),
+    /// Replay one run from its seed: weights, init-time events, outputs, class, and the
+    /// decoder against the bottleneck value (the paper's Figs. 4–8).
+    Inspect(InspectArgs),
+}
+
+/// `aemc inspect RESULTS_DIR|STUDY.toml --run N [--config K] [--svg FILE]`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A results directory, or a study file (the run is replayed from the file's seed and
+    /// grid; no results are needed).
+    pub target: PathBuf,
+    /// The run within its configuration (runs.csv's `run`, from 0).
+    #[arg(long)]
+    pub run: u64,
+    /// The configuration, by its place in the study's grid (from 0, in runs.csv's order).
+    #[arg(long, default_value_t = 0)]
+    pub config: usize,
+    /// Where to draw the decoder figure [default: the results directory's
+    /// figures/inspect-config<K>-run<N>.svg; none for a study file].
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 /// `aemc plot RESULTS_DIR [--colormap viridis|grey]`.

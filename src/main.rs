@@ -7,7 +7,7 @@ use clap::Parser;
 
 use aemc::analysis::exact::{predictions, predictions_with};
 use aemc::audit;
-use aemc::cli::{Cli, Command, VerifyArgs};
+use aemc::cli::{Cli, Command, InspectArgs, VerifyArgs};
 use aemc::data::DatasetSpec;
 use aemc::error::InputError;
 use aemc::figures::{Colormap, FIGURES_DIR, figures};
@@ -78,6 +78,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             draw(&args.dir, args.colormap)?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Inspect(args) => return inspect(&args),
     };
     let roc = roc_curves(&out, summary.configs.iter().map(|c| &c.config))?;
     report(&out, &Report::new(summary, predictions).with_roc(roc), &exporters)?;
@@ -112,6 +113,32 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         if problems.is_empty() { (ExitCode::SUCCESS, "verified") } else { (ExitCode::FAILURE, "NOT verified") };
     println!("{}: {}", args.dir.display(), verdict.1);
     Ok(verdict.0)
+}
+
+/// `aemc inspect`: the run's report on stdout and its decoder figure where asked for (by
+/// default into a results directory's figures).
+fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    let results = args.target.is_dir();
+    let spec = StudySpec::from_file(&if results { args.target.join(STUDY_FILE) } else { args.target.clone() })?;
+    let inspection = aemc::inspect::inspect(&spec, args.config, args.run)?;
+    print!("{}", inspection.render());
+    let path = args.svg.clone().or_else(|| {
+        results.then(|| args.target.join(FIGURES_DIR).join(aemc::inspect::figure_name(args.config, args.run)))
+    });
+    if let Some(path) = path {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match inspection.figure(&name)? {
+            Some(figure) => {
+                let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| InputError::field(dir.display().to_string(), format!("cannot create it: {e}")))?;
+                write_atomically(dir, &figure.file_name, &figure.bytes)?;
+                println!("\n{}", path.display());
+            }
+            None => println!("\nNo decoder figure: it needs a one-unit bottleneck (h2 = 1)."),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Trains (or resumes) a study into its output directory and counts its rows.

@@ -34,11 +34,29 @@ fn a_2x2_study_draws_its_data_and_classes_and_plot_draws_the_same() {
     );
     let out = dir.path().join("out");
     ok(run(&study, &out, &[]));
-    assert_eq!(figures(&out), ["classes.svg", "data-squares-2x2.png"]);
+    assert_eq!(figures(&out), ["classes.svg", "data-squares-2x2.png", "reconstructions.svg"]);
     let texts = svg_texts(&out.join("figures/classes.svg"));
     // Both configurations in the legend, and the paper's figures marked.
     for label in ["2-1-2", "5-2-5", "the paper's figures", "optimal"] {
         assert!(texts.contains(&label.to_owned()), "{label}: {texts:?}");
+    }
+    // One row of reconstructions per (configuration, class) the runs ended in.
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut ends: Vec<(String, String)> = runs
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_owned(), f[8].to_owned())
+        })
+        .collect();
+    ends.sort();
+    ends.dedup();
+    let rows: Vec<String> =
+        svg_texts(&out.join("figures/reconstructions.svg")).into_iter().filter(|t| t.contains("(run ")).collect();
+    assert_eq!(rows.len(), ends.len(), "{rows:?} {ends:?}");
+    for (widths, class) in &ends {
+        assert!(rows.iter().any(|r| r.starts_with(&format!("{widths} {class} (run "))), "{widths} {class}: {rows:?}");
     }
     let drawn: Vec<Vec<u8>> = ["classes.svg", "data-squares-2x2.png"]
         .iter()

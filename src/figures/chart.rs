@@ -300,6 +300,159 @@ pub fn heat_maps(axes: Axes, panels: &[HeatPanel]) -> anyhow::Result<String> {
     Ok(svg)
 }
 
+/// Panels stacked over one x range, each with its curves (the same series in every panel,
+/// one legend beside them), an optional dashed reference level, and dashed vertical markers
+/// labelled at the top of the first panel (the images' codes in `aemc inspect`).
+pub fn stacked_curves(
+    title: &str,
+    x: &str,
+    panels: &[(String, Vec<Curve>, Option<f64>)],
+    x_range: (f64, f64),
+    markers: &[(f64, String)],
+) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    {
+        let height = 60 + 300 * panels.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (860, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        let root = root.titled(title, ("sans-serif", TITLE)).map_err(drawing)?;
+        let (plots, legend) = root.split_horizontally(720);
+        for (k, ((y, curves, reference), area)) in
+            panels.iter().zip(plots.split_evenly((panels.len().max(1), 1))).enumerate()
+        {
+            let values =
+                curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)).chain(*reference).filter(|v| v.is_finite());
+            let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            let (low, high) = if low < high { (low, high) } else { (low - 1.0, low + 1.0) };
+            let pad = (high - low) * 0.08;
+            let mut chart = ChartBuilder::on(&area)
+                .margin(12)
+                .margin_top(if k == 0 { 28 } else { 12 })
+                .x_label_area_size(44)
+                .y_label_area_size(64)
+                .build_cartesian_2d(x_range.0..x_range.1, (low - pad)..(high + pad))
+                .map_err(drawing)?;
+            chart
+                .configure_mesh()
+                .light_line_style(TRANSPARENT)
+                .x_desc(x)
+                .y_desc(y.as_str())
+                .axis_desc_style(("sans-serif", AXIS))
+                .label_style(("sans-serif", TICKS))
+                .x_label_formatter(&|v| format!("{v:.1}"))
+                .y_label_formatter(&|v| format!("{v:.2}"))
+                .draw()
+                .map_err(drawing)?;
+            if let Some(level) = *reference {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(x_range.0, level), (x_range.1, level)],
+                        6,
+                        4,
+                        BLACK.mix(0.5).stroke_width(1),
+                    ))
+                    .map_err(drawing)?;
+            }
+            for (at, _) in markers {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(*at, low - pad), (*at, high + pad)],
+                        3,
+                        3,
+                        BLACK.mix(0.35).stroke_width(1),
+                    ))
+                    .map_err(drawing)?;
+            }
+            for (j, curve) in curves.iter().enumerate() {
+                chart
+                    .draw_series(LineSeries::new(curve.points.iter().copied(), colour(j).stroke_width(2)))
+                    .map_err(drawing)?;
+            }
+            if k == 0 {
+                // Marker labels above the panel, staggered so that close codes stay legible.
+                let font = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
+                for (m, (at, label)) in markers.iter().enumerate() {
+                    let (px, _) = chart.backend_coord(&(*at, high + pad));
+                    let top = area.get_base_pixel().1;
+                    let row = if m % 2 == 0 { 14 } else { 26 };
+                    root.draw(&Text::new(label.as_str(), (px, top + row), font.clone())).map_err(drawing)?;
+                }
+            }
+        }
+        let font = ("sans-serif", TICKS).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        if let Some((_, curves, _)) = panels.first() {
+            for (j, curve) in curves.iter().enumerate() {
+                let y = 40 + 24 * j as i32;
+                let style = colour(j).stroke_width(2);
+                legend.draw(&PathElement::new([(8, y), (28, y)], style)).map_err(drawing)?;
+                legend.draw(&Text::new(curve.name.as_str(), (34, y), font.clone())).map_err(drawing)?;
+            }
+        }
+        root.present().map_err(drawing)?;
+    }
+    Ok(svg)
+}
+
+/// One row of images: its label and the images (row-major values in [0, 1]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageRow {
+    pub label: String,
+    pub images: Vec<Vec<f32>>,
+}
+
+/// Rows of images of `side` × `side` pixels, each pixel a viridis block, each row labelled at
+/// its left and a gap after every `group` images (a reconstruction beside its post-processed
+/// copy); `columns` heads the groups.
+pub fn image_rows(
+    title: &str,
+    side: usize,
+    group: usize,
+    columns: &[&str],
+    rows: &[ImageRow],
+) -> anyhow::Result<String> {
+    let block = (48 / side.max(1)).max(2) as i32;
+    let image = block * side as i32;
+    let gap = 6;
+    let label_width = 8 * rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0) as i32 + 16;
+    let per_row = rows.iter().map(|r| r.images.len()).max().unwrap_or(0) as i32;
+    let groups = (per_row + group as i32 - 1) / group.max(1) as i32;
+    let width = label_width + per_row * (image + gap) + groups * 3 * gap + gap;
+    let (top, row_height) = (64, image + 2 * gap);
+    let height = top + rows.len() as i32 * row_height + gap;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width.max(320) as u32, height as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        let root = root.titled(title, ("sans-serif", TITLE)).map_err(drawing)?;
+        let x_of = |k: usize| label_width + k as i32 * (image + gap) + (k / group.max(1)) as i32 * 3 * gap;
+        let head = ("sans-serif", TICKS).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Bottom));
+        for (g, name) in columns.iter().enumerate() {
+            root.draw(&Text::new(*name, (x_of(g * group), top - 36), head.clone())).map_err(drawing)?;
+        }
+        let font = ("sans-serif", TICKS).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
+        for (r, row) in rows.iter().enumerate() {
+            let y0 = top - 30 + r as i32 * row_height;
+            root.draw(&Text::new(row.label.as_str(), (label_width - 10, y0 + image / 2), font.clone()))
+                .map_err(drawing)?;
+            for (k, pixels) in row.images.iter().enumerate() {
+                let x0 = x_of(k);
+                for (p, &v) in pixels.iter().enumerate() {
+                    let (i, j) = ((p / side) as i32, (p % side) as i32);
+                    let [red, green, blue] = Colormap::Viridis.rgb(v);
+                    let corner = (x0 + j * block, y0 + i * block);
+                    root.draw(&Rectangle::new(
+                        [corner, (corner.0 + block, corner.1 + block)],
+                        RGBColor(red, green, blue).filled(),
+                    ))
+                    .map_err(drawing)?;
+                }
+            }
+        }
+        root.present().map_err(drawing)?;
+    }
+    Ok(svg)
+}
+
 /// A tick label on a log axis: the value with as many decimals as its first digit needs.
 fn log_tick(v: f64) -> String {
     let decimals = (-v.log10()).ceil().max(0.0) as usize;
@@ -443,6 +596,24 @@ mod tests {
         let cells = texts.iter().filter(|t| t.len() == 4 && t.starts_with(['0', '1']) && t.contains('.')).count();
         assert_eq!(cells, 2 * 5, "{texts:?}");
         assert!(texts.contains(&"h2 = 1".to_owned()) && texts.contains(&"h2 = 2".to_owned()));
+    }
+
+    #[test]
+    fn image_rows_draw_every_pixel_in_its_colour() {
+        let rows = vec![
+            ImageRow { label: "optimal".into(), images: vec![vec![0.0, 1.0, 1.0, 0.0], vec![1.0, 1.0, 0.0, 0.0]] },
+            ImageRow { label: "all-gray".into(), images: vec![vec![0.5; 4], vec![0.5; 4]] },
+        ];
+        let svg = image_rows("t", 2, 1, &["a", "b"], &rows).unwrap();
+        let doc = parse(&svg);
+        let fill = |v: f32| {
+            let [r, g, b] = Colormap::Viridis.rgb(v);
+            let hex = format!("#{r:02X}{g:02X}{b:02X}");
+            doc.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(hex.as_str())).count()
+        };
+        assert_eq!((fill(0.0), fill(1.0), fill(0.5)), (4, 4, 8));
+        let texts = texts(&doc);
+        assert!(texts.contains(&"optimal".to_owned()) && texts.contains(&"all-gray".to_owned()));
     }
 
     #[test]

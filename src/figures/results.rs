@@ -9,7 +9,11 @@
 //! - `roc.svg` (roc.csv): each configuration's ROC curve pooled over its runs, the AUC in the
 //!   legend (the paper's Fig. 22);
 //! - `sigma.svg` (runs.csv): histograms of A2's σ per run (the median over images and latent
-//!   units), one panel per A2 configuration (the paper's Figs. 12–13 show σ of one run).
+//!   units), one panel per A2 configuration (the paper's Figs. 12–13 show σ of one run);
+//! - `reconstructions.svg` (runs.csv, the 2×2 images): for each configuration (at most
+//!   [`MAX_RECONSTRUCTED`]) and each class its runs ended in, the first such run's four
+//!   reconstructions before and after the post-processing (output > 0.5), as the paper's
+//!   Figs. 2, 9, 10 and 14–19 show single runs.
 
 use std::path::Path;
 
@@ -20,6 +24,9 @@ use super::chart::{self, Axes, Curve, Estimate, HeatPanel};
 
 /// Configurations a chart with one series each can show legibly.
 pub const MAX_SERIES: usize = 10;
+
+/// Configurations whose reconstructions one chart shows.
+pub const MAX_RECONSTRUCTED: usize = 4;
 
 /// Columns that say which configuration a row belongs to, in the order the CSVs write them.
 const CONFIG_COLUMNS: [&str; 7] = ["dataset", "model", "widths", "init", "optimizer", "lr", "epochs"];
@@ -113,6 +120,9 @@ pub fn charts(dir: &Path) -> anyhow::Result<Vec<Figure>> {
     }
     if let Some(roc) = Table::read(dir, "roc.csv")? {
         figures.push(roc_chart(&roc)?);
+    }
+    if let Some(figure) = reconstructions(dir)? {
+        figures.push(figure);
     }
     if Table::header(dir, "runs.csv")?.is_some_and(|h| h.iter().any(|c| c == "sigma_median")) {
         let runs = Table::read(dir, "runs.csv")?.expect("runs.csv exists");
@@ -314,4 +324,58 @@ fn sigma_chart(runs: &Table) -> anyhow::Result<Option<Figure>> {
     }
     let axes = Axes { title: "A2's σ per run (median over images and latent units)", x: "σ", y: "runs" };
     Ok(Some(svg("sigma.svg", chart::log_histograms(axes, &samples, 24)?)))
+}
+
+/// `reconstructions.svg`, where runs.csv holds the 2×2 images' outputs; reads runs.csv row by
+/// row and keeps only the first run of each (configuration, class).
+fn reconstructions(dir: &Path) -> anyhow::Result<Option<Figure>> {
+    let Some(header) = Table::header(dir, "runs.csv")? else { return Ok(None) };
+    let position = |name: &str| header.iter().position(|h| h == name);
+    let (Some(class), Some(run), Some(first_output)) = (position("class"), position("run"), position("out_1_1")) else {
+        return Ok(None);
+    };
+    let path = dir.join("runs.csv");
+    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+    let config: Vec<usize> = CONFIG_COLUMNS.iter().filter_map(|c| position(c)).collect();
+    let mut firsts: Vec<(Vec<String>, String, csv::StringRecord)> = Vec::new();
+    let mut configs: Vec<Vec<String>> = Vec::new();
+    for row in reader.records() {
+        let row = row.with_context(|| format!("reading {}", path.display()))?;
+        let key: Vec<String> = config.iter().map(|&c| row.get(c).unwrap_or("").to_owned()).collect();
+        if !configs.contains(&key) {
+            if configs.len() == MAX_RECONSTRUCTED {
+                return Ok(None);
+            }
+            configs.push(key.clone());
+        }
+        let c = row.get(class).unwrap_or("").to_owned();
+        if !firsts.iter().any(|(k, cl, _)| *k == key && *cl == c) {
+            firsts.push((key, c, row));
+        }
+    }
+    let table = Table { header: header.clone(), rows: firsts.iter().map(|f| f.2.clone()).collect() };
+    let shown = table.varying_config();
+    let mut rows = Vec::new();
+    for key in &configs {
+        for class_name in crate::outcome::OutcomeClass::ALL.iter().map(|c| c.to_string()) {
+            let Some((_, _, row)) = firsts.iter().find(|(k, c, _)| k == key && *c == class_name) else { continue };
+            let outputs: Vec<f32> =
+                (0..16).map(|k| row.get(first_output + k).and_then(|v| v.parse().ok()).unwrap_or(f32::NAN)).collect();
+            let before: Vec<Vec<f32>> = outputs.chunks(4).map(<[f32]>::to_vec).collect();
+            let after: Vec<Vec<f32>> =
+                before.iter().map(|image| image.iter().map(|&y| if y > 0.5 { 1.0 } else { 0.0 }).collect()).collect();
+            rows.push(chart::ImageRow {
+                label: format!("{} {class_name} (run {})", table.label(row, &shown), row.get(run).unwrap_or("")),
+                images: before.into_iter().chain(after).collect(),
+            });
+        }
+    }
+    let svg = chart::image_rows(
+        "Reconstructions of the 2×2 images, one run per class",
+        2,
+        4,
+        &["reconstruction (images 1-4)", "after post-processing (> 0.5)"],
+        &rows,
+    )?;
+    Ok(Some(Figure { file_name: "reconstructions.svg".to_owned(), bytes: svg.into_bytes() }))
 }

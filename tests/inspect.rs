@@ -1,0 +1,90 @@
+//! `aemc inspect` through the binary: a replayed run gives the final parameters the study
+//! recorded, bit for bit; its decoder table agrees with the network's own outputs; a study
+//! file replays the same run without results; bad run or configuration numbers are refused.
+
+mod common;
+
+use aemc::model::{ParamLayout, Widths};
+use common::{aemc, ok, one_line_error, run, study_file};
+
+const STUDY: &str = "name = \"i\"\nseed = 11\nruns = 4\nwidths = [\"2-1-2\", \"3-2-3\"]\nepochs = [400]\nlr = [0.01]\n";
+
+/// The final parameters printed by `inspect` (after each layer line's `|`), in layout order.
+fn printed_final_parameters(stdout: &str) -> Vec<f32> {
+    stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with('w') || l.trim_start().starts_with('b'))
+        .filter(|l| l.contains(" | "))
+        .flat_map(|l| {
+            l.split(" | ").nth(1).unwrap().split_whitespace().map(|x| x.parse::<f32>().unwrap()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn inspect_replays_the_recorded_run_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(dir.path(), "i.toml", STUDY);
+    let out = dir.path().join("out");
+    ok(run(&study, &out, &["--weights", "--no-plots"]));
+    let mut reader = csv::Reader::from_path(out.join("runs.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let layout = ParamLayout::new(Widths::new(2, 1, 2).unwrap());
+    assert_eq!(rows.len(), 8);
+    for (run_index, row) in rows.iter().take(4).enumerate() {
+        let o = ok(aemc(&["inspect", out.to_str().unwrap(), "--run", &run_index.to_string()]));
+        let stdout = String::from_utf8(o.stdout).unwrap();
+        let recorded: Vec<f32> =
+            layout.names().iter().map(|n| row[col(&format!("final_{n}"))].parse().unwrap()).collect();
+        let printed = printed_final_parameters(&stdout);
+        assert_eq!(
+            printed.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            recorded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            "run {run_index}"
+        );
+        assert!(stdout.contains(&format!("Class: {} ", &row[col("class")])), "{stdout}");
+        // Each image's decoded pattern (outputs on at its code) is what the network outputs.
+        for k in 1..=4 {
+            let line = stdout.lines().find(|l| l.trim_start().starts_with(&format!("image {k}: c = "))).unwrap();
+            let pattern = line.rsplit(' ').next().unwrap();
+            let want: String = (1..=4)
+                .map(|p| if row[col(&format!("out_{k}_{p}"))].parse::<f64>().unwrap() > 0.5 { '1' } else { '0' })
+                .collect();
+            assert_eq!(pattern, want, "run {run_index} image {k}: {line}");
+        }
+        // The figure: four outputs in the legend, the four images marked.
+        let svg = std::fs::read_to_string(out.join(format!("figures/inspect-config0-run{run_index}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let texts: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or("").trim().to_owned())
+            .collect();
+        for label in ["output 1", "output 4", "image 1", "image 4"] {
+            assert_eq!(texts.iter().filter(|t| *t == label).count(), 1, "{label}");
+        }
+    }
+    // From the study file alone: the same report, without a figure unless asked.
+    let from_dir = String::from_utf8(ok(aemc(&["inspect", out.to_str().unwrap(), "--run", "2"])).stdout).unwrap();
+    let from_file = String::from_utf8(ok(aemc(&["inspect", &study, "--run", "2"])).stdout).unwrap();
+    assert_eq!(from_file.trim_end(), from_dir.trim_end().rsplit_once("\n\n").unwrap().0);
+    // A wider bottleneck has no decoder map; the rest is reported.
+    let wide =
+        String::from_utf8(ok(aemc(&["inspect", out.to_str().unwrap(), "--run", "0", "--config", "1"])).stdout).unwrap();
+    assert!(wide.contains("3-2-3") && wide.contains("needs a one-unit bottleneck"), "{wide}");
+}
+
+#[test]
+fn inspect_refuses_runs_and_configurations_the_study_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(dir.path(), "i.toml", STUDY);
+    one_line_error(&aemc(&["inspect", &study, "--run", "4"]), 2, "--run");
+    one_line_error(&aemc(&["inspect", &study, "--run", "0", "--config", "2"]), 2, "--config");
+    one_line_error(
+        &aemc(&["inspect", &dir.path().join("none.toml").display().to_string(), "--run", "0"]),
+        2,
+        "none.toml",
+    );
+}
