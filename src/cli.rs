@@ -186,9 +186,23 @@ pub struct ExecArgs {
 }
 
 impl ExecArgs {
-    /// Whether the figures are drawn at the end.
-    pub fn plots(&self) -> bool {
-        !self.no_plots
+    /// The part of the runs to do.
+    fn shard(&self) -> Shard {
+        self.shard.unwrap_or(Shard::WHOLE)
+    }
+
+    /// `spec` run into `out` under these settings.
+    fn invocation(&self, spec: StudySpec, out: PathBuf, options: RunOptions) -> Invocation {
+        Invocation {
+            spec,
+            out,
+            options,
+            weights: self.weights,
+            outputs: self.outputs,
+            shard: self.shard(),
+            restart: self.restart,
+            plots: !self.no_plots,
+        }
     }
 }
 
@@ -298,19 +312,8 @@ impl RunArgs {
         spec.seed = self.seed.unwrap_or(spec.seed);
         let options = options(&self.exec, &mut spec)?;
         spec.validate().map_err(|e| InputError::field(format!("{}: {}", self.study.display(), e.field), e.message))?;
-        let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
-        let out = self.out.unwrap_or_else(|| default_out(&spec, shard));
-        let (weights, outputs) = (self.exec.weights, self.exec.outputs);
-        Ok(Invocation {
-            spec,
-            out,
-            options,
-            weights,
-            outputs,
-            shard,
-            restart: self.exec.restart,
-            plots: self.exec.plots(),
-        })
+        let out = self.out.unwrap_or_else(|| default_out(&spec, self.exec.shard()));
+        Ok(self.exec.invocation(spec, out, options))
     }
 }
 
@@ -340,17 +343,6 @@ impl SweepArgs {
         let options = options(&self.exec, &mut spec)?;
         // Study-file keys and sweep flags share names: report the flag.
         spec.validate().map_err(|e| InputError::field(format!("--{}", e.field.replace('_', "-")), e.message))?;
-        let shard = self.exec.shard.unwrap_or(Shard::WHOLE);
-        let (weights, outputs) = (self.exec.weights, self.exec.outputs);
-        Ok(Invocation {
-            spec,
-            out: self.out,
-            options,
-            weights,
-            outputs,
-            shard,
-            restart: self.exec.restart,
-            plots: self.exec.plots(),
-        })
+        Ok(self.exec.invocation(spec, self.out, options))
     }
 }
