@@ -465,7 +465,8 @@ fn log_tick(v: f64) -> String {
 pub fn log_histograms(axes: Axes, samples: &[(String, Vec<f64>)], bins: usize) -> anyhow::Result<String> {
     let positive = || samples.iter().flat_map(|(_, v)| v.iter().copied()).filter(|v| v.is_finite() && *v > 0.0);
     let low = 10f64.powf(positive().fold(f64::INFINITY, f64::min).log10().floor());
-    let high = 10f64.powf(positive().fold(f64::NEG_INFINITY, f64::max).log10().ceil());
+    // A decade past the largest value when it sits near a power of 10, so its bar shows.
+    let high = 10f64.powf((positive().fold(f64::NEG_INFINITY, f64::max) * 1.2).log10().ceil());
     let (low, high) = if low.is_finite() && high > low { (low, high) } else { (0.1, 1.0) };
     let bins = bins.max(1);
     let step = (high / low).log10() / bins as f64;
@@ -474,7 +475,9 @@ pub fn log_histograms(axes: Axes, samples: &[(String, Vec<f64>)], bins: usize) -
     let rows = samples.len().div_ceil(columns).max(1);
     let mut svg = String::new();
     {
-        let (panel_w, panel_h) = (340u32, 240u32);
+        // Wide enough for the longest caption (about 7 pixels a character at this size).
+        let longest = samples.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0) as u32;
+        let (panel_w, panel_h) = ((7 * longest + 40).max(340), 240u32);
         let root = SVGBackend::with_string(&mut svg, (panel_w * columns as u32, panel_h * rows as u32 + 50))
             .into_drawing_area();
         root.fill(&WHITE).map_err(drawing)?;
