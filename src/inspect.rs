@@ -5,6 +5,9 @@
 //! tables: each output's pre-sigmoid value and output against c, and the intervals of c where
 //! each output is on).
 //!
+//! It draws the decoder figure and the run's reconstructions (its first images, before and
+//! after the post-processing) as a PNG.
+//!
 //! The replay is the study's own training of that run ([`train_runs`]), so its final
 //! parameters are those the study recorded, bit for bit.
 
@@ -12,8 +15,8 @@ use std::fmt::Write as _;
 
 use crate::analysis::bottleneck::DecoderMap;
 use crate::error::InputError;
-use crate::figures::Figure;
 use crate::figures::chart::{self, Curve};
+use crate::figures::{Colormap, Figure, grid};
 use crate::float::shortest;
 use crate::model::ParamLayout;
 use crate::study::run::{RunRecord, train_runs};
@@ -32,7 +35,13 @@ pub struct Inspection {
     pub record: RunRecord,
     /// For a one-unit bottleneck, the decoder as a function of the bottleneck value.
     pub decoder: Option<DecoderMap>,
+    /// The first [`SHOWN`] training images and their shape (height, width).
+    pub images: Vec<Vec<f32>>,
+    pub shape: (usize, usize),
 }
+
+/// Images of the data set the reconstruction figure shows, at most.
+pub const SHOWN: usize = 8;
 
 /// Replays run `run` of configuration `config_index` of `spec`.
 pub fn inspect(spec: &StudySpec, config_index: usize, run: u64) -> anyhow::Result<Inspection> {
@@ -55,7 +64,9 @@ pub fn inspect(spec: &StudySpec, config_index: usize, run: u64) -> anyhow::Resul
     let layout = config.layout();
     let decoder = DecoderMap::new(&layout, &record.final_params);
     let configuration = config_columns(config).into_iter().zip(config_cells(config)).collect();
-    Ok(Inspection { configuration, config_index, layout, record, decoder })
+    let data = config.dataset.load().map_err(|e| InputError::field("dataset", e))?;
+    let images = (0..data.count().min(SHOWN)).map(|k| data.image(k).to_vec()).collect();
+    Ok(Inspection { configuration, config_index, layout, record, decoder, images, shape: data.shape })
 }
 
 impl Inspection {
@@ -194,6 +205,26 @@ impl Inspection {
     }
 }
 
+impl Inspection {
+    /// The run's reconstructions as a PNG in `colormap`: the first [`SHOWN`] training images
+    /// (row 1), their reconstructions (row 2) and those after the post-processing, output >
+    /// 0.5 → 1 (row 3): the paper's Figs. 2, 9–10, 14–19 and 21 for one run.
+    pub fn reconstructions(&self, file_name: &str, colormap: Colormap) -> anyhow::Result<Figure> {
+        let pixels = self.shape.0 * self.shape.1;
+        let outputs: Vec<&[f32]> = self.record.outputs.chunks(pixels).take(self.images.len()).collect();
+        let post: Vec<Vec<f32>> =
+            outputs.iter().map(|o| o.iter().map(|&y| if y > 0.5 { 1.0 } else { 0.0 }).collect()).collect();
+        let data: Vec<&[f32]> = self.images.iter().map(Vec::as_slice).collect();
+        let post: Vec<&[f32]> = post.iter().map(Vec::as_slice).collect();
+        let side = self.shape.0.max(self.shape.1).max(1);
+        let image =
+            grid::rows_grid(&[&data, &outputs, &post], self.shape, grid::MIN_SIDE.div_ceil(side) / 2 + 1, colormap);
+        let mut bytes = Vec::new();
+        image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)?;
+        Ok(Figure { file_name: file_name.to_owned(), bytes })
+    }
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
@@ -259,7 +290,13 @@ fn render_decoder(out: &mut String, decoder: &DecoderMap, codes: &[f64]) {
     }
 }
 
-/// Where `aemc inspect` draws a results directory's run: `figures/inspect-config<K>-run<N>.svg`.
+/// Where `aemc inspect` draws a results directory's run: `figures/inspect-config<K>-run<N>.svg`
+/// (the decoder) and `…-images.png` beside it (the reconstructions).
 pub fn figure_name(config_index: usize, run: u64) -> String {
     format!("inspect-config{config_index}-run{run}.svg")
+}
+
+/// The reconstructions' file beside the decoder figure `svg_name`.
+pub fn images_name(svg_name: &str) -> String {
+    format!("{}-images.png", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
 }

@@ -127,15 +127,18 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     });
     if let Some(path) = path {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| InputError::field(dir.display().to_string(), format!("cannot create it: {e}")))?;
+        let images = inspection.reconstructions(&aemc::inspect::images_name(&name), Colormap::default())?;
+        write_atomically(dir, &images.file_name, &images.bytes)?;
+        println!("\n{}", dir.join(&images.file_name).display());
         match inspection.figure(&name)? {
             Some(figure) => {
-                let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| InputError::field(dir.display().to_string(), format!("cannot create it: {e}")))?;
                 write_atomically(dir, &figure.file_name, &figure.bytes)?;
-                println!("\n{}", path.display());
+                println!("{}", path.display());
             }
-            None => println!("\nNo decoder figure: it needs a one-unit bottleneck (h2 = 1)."),
+            None => println!("No decoder figure: it needs a one-unit bottleneck (h2 = 1)."),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,9 +1,11 @@
 //! `aemc inspect` through the binary: a replayed run gives the final parameters the study
-//! recorded, bit for bit; its decoder table agrees with the network's own outputs; a study
+//! recorded, bit for bit; its decoder table and reconstructions agree with the network's own
+//! outputs; a study
 //! file replays the same run without results; bad run or configuration numbers are refused.
 
 mod common;
 
+use aemc::figures::Colormap;
 use aemc::model::{ParamLayout, Widths};
 use common::{aemc, ok, one_line_error, run, study_file};
 
@@ -64,6 +66,24 @@ fn inspect_replays_the_recorded_run_bit_for_bit() {
             .collect();
         for label in ["output 1", "output 4", "image 1", "image 4"] {
             assert_eq!(texts.iter().filter(|t| *t == label).count(), 1, "{label}");
+        }
+        // The reconstructions: the data (row 1), and after the post-processing (row 3) the
+        // recorded outputs above 0.5, each pixel a 29 × 29 block, 4 pixels apart.
+        let png =
+            image::open(out.join(format!("figures/inspect-config0-run{run_index}-images.png"))).unwrap().to_rgb8();
+        let (s, cell) = (29, 2 * 29 + 4);
+        assert_eq!((png.width(), png.height()), (4 * cell + 4, 3 * cell + 4));
+        let data = aemc::data::Dataset::squares_2x2();
+        for k in 0..4 {
+            for p in 0..4 {
+                let at = |r: u32| (4 + k * cell + (p % 2) * s + s / 2, 4 + r * cell + (p / 2) * s + s / 2);
+                let colour = |v: f32| Colormap::Viridis.rgb(v);
+                let (x, y) = at(0);
+                assert_eq!(png.get_pixel(x, y).0, colour(data.image(k as usize)[p as usize]), "image {k} pixel {p}");
+                let output: f32 = row[col(&format!("out_{}_{}", k + 1, p + 1))].parse().unwrap();
+                let (x, y) = at(2);
+                assert_eq!(png.get_pixel(x, y).0, colour(if output > 0.5 { 1.0 } else { 0.0 }), "image {k} pixel {p}");
+            }
         }
     }
     // From the study file alone: the same report, without a figure unless asked.

@@ -25,19 +25,30 @@ pub fn scale(data: &Dataset) -> usize {
 /// [`scale`] block coloured by `colormap`, on a white background with [`GAP`] between images.
 pub fn data_grid(data: &Dataset, count: usize, colormap: Colormap) -> RgbImage {
     let n = count.min(data.count()).max(1);
-    let (h, w) = data.shape;
-    let s = scale(data);
-    let (columns, rows) = (COLUMNS.min(n), n.div_ceil(COLUMNS));
+    let images: Vec<&[f32]> = (0..n.min(data.count())).map(|k| data.image(k)).collect();
+    let rows: Vec<&[&[f32]]> = images.chunks(COLUMNS).collect();
+    rows_grid(&rows, data.shape, scale(data), colormap)
+}
+
+/// Rows of images of `shape` (height, width), each pixel an `s` × `s` block coloured by
+/// `colormap`, on a white background with [`GAP`] between images; the grid is as wide as its
+/// longest row.
+pub fn rows_grid(rows: &[&[&[f32]]], shape: (usize, usize), s: usize, colormap: Colormap) -> RgbImage {
+    let (h, w) = shape;
+    let columns = rows.iter().map(|r| r.len()).max().unwrap_or(0).max(1);
     let (cell_w, cell_h) = (w * s + GAP, h * s + GAP);
-    let mut out = RgbImage::from_pixel((columns * cell_w + GAP) as u32, (rows * cell_h + GAP) as u32, Rgb([255; 3]));
-    for k in 0..n.min(data.count()) {
-        let (x0, y0) = (GAP + (k % COLUMNS) * cell_w, GAP + (k / COLUMNS) * cell_h);
-        for (p, &value) in data.image(k).iter().enumerate() {
-            let colour = Rgb(colormap.rgb(value));
-            let (i, j) = (p / w, p % w);
-            for dy in 0..s {
-                for dx in 0..s {
-                    out.put_pixel((x0 + j * s + dx) as u32, (y0 + i * s + dy) as u32, colour);
+    let mut out =
+        RgbImage::from_pixel((columns * cell_w + GAP) as u32, (rows.len().max(1) * cell_h + GAP) as u32, Rgb([255; 3]));
+    for (r, row) in rows.iter().enumerate() {
+        for (k, image) in row.iter().enumerate() {
+            let (x0, y0) = (GAP + k * cell_w, GAP + r * cell_h);
+            for (p, &value) in image.iter().enumerate() {
+                let colour = Rgb(colormap.rgb(value));
+                let (i, j) = (p / w, p % w);
+                for dy in 0..s {
+                    for dx in 0..s {
+                        out.put_pixel((x0 + j * s + dx) as u32, (y0 + i * s + dy) as u32, colour);
+                    }
                 }
             }
         }
