@@ -52,7 +52,7 @@ pub enum Command {
     Inspect(InspectArgs),
 }
 
-/// `aemc inspect RESULTS_DIR|STUDY.toml --run N [--config K] [--svg FILE]`.
+/// `aemc inspect RESULTS_DIR|STUDY.toml --run N [--config K] [--svg FILE] [--trace N]`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A results directory, or a study file (the run is replayed from the file's seed and
@@ -68,6 +68,9 @@ pub struct InspectArgs {
     /// figures/inspect-config<K>-run<N>.svg; none for a study file].
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also print the loss every N epochs (A1 on the 2×2 images in full batches).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trace: Option<u32>,
 }
 
 /// `aemc plot RESULTS_DIR [--colormap viridis|grey]`.

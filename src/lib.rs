@@ -5,7 +5,7 @@
 //! Data flows one way: [`study`] plans runs (seeds from [`rng`]) and streams them to runs.csv,
 //! an [`engine`] trains populations, [`outcome`] classifies them, [`analysis`] reads the
 //! init-time events and their exact laws, and [`report`] writes the summaries built on
-//! [`stats`]; [`figures`] draws them; [`inspect`] replays one run and shows it whole. `tests/architecture.rs` checks that no module depends on itself through others.
+//! [`stats`]; [`figures`] draws them; [`inspect`] replays one run and shows it whole, [`trace`] its loss along the way. `tests/architecture.rs` checks that no module depends on itself through others.
 
 pub mod analysis;
 pub mod audit;
@@ -25,3 +25,4 @@ pub mod report;
 pub mod rng;
 pub mod stats;
 pub mod study;
+pub mod trace;

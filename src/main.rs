@@ -95,7 +95,9 @@ fn draw(dir: &Path, colormap: Colormap) -> anyhow::Result<()> {
     let out = dir.join(FIGURES_DIR);
     std::fs::create_dir_all(&out)
         .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
-    for figure in figures(dir, &data, colormap)? {
+    let mut figures = figures(dir, &data, colormap)?;
+    figures.extend(aemc::trace::loss_figure(dir, &spec)?);
+    for figure in figures {
         write_atomically(&out, &figure.file_name, &figure.bytes)?;
         println!("{}", out.join(&figure.file_name).display());
     }
@@ -121,7 +123,15 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let results = args.target.is_dir();
     let spec = StudySpec::from_file(&if results { args.target.join(STUDY_FILE) } else { args.target.clone() })?;
     let inspection = aemc::inspect::inspect(&spec, args.config, args.run)?;
+    let trace = args.trace.map(|every| aemc::trace::trace(&spec, &spec.configurations()[args.config], args.run, every));
+    let trace = trace.transpose()?;
     print!("{}", inspection.render());
+    if let (Some(every), Some(trace)) = (args.trace, trace) {
+        println!("\nLoss every {every} epochs:\n  epoch  loss");
+        for (epoch, loss) in &trace.points {
+            println!("  {epoch:<6} {}", aemc::float::shortest(*loss));
+        }
+    }
     let path = args.svg.clone().or_else(|| {
         results.then(|| args.target.join(FIGURES_DIR).join(aemc::inspect::figure_name(args.config, args.run)))
     });

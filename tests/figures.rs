@@ -34,7 +34,7 @@ fn a_2x2_study_draws_its_data_and_classes_and_plot_draws_the_same() {
     );
     let out = dir.path().join("out");
     ok(run(&study, &out, &[]));
-    assert_eq!(figures(&out), ["classes.svg", "data-squares-2x2.png", "reconstructions.svg"]);
+    assert_eq!(figures(&out), ["classes.svg", "data-squares-2x2.png", "loss.svg", "reconstructions.svg"]);
     let texts = svg_texts(&out.join("figures/classes.svg"));
     // Both configurations in the legend, and the paper's figures marked.
     for label in ["2-1-2", "5-2-5", "the paper's figures", "optimal"] {
@@ -58,6 +58,15 @@ fn a_2x2_study_draws_its_data_and_classes_and_plot_draws_the_same() {
     for (widths, class) in &ends {
         assert!(rows.iter().any(|r| r.starts_with(&format!("{widths} {class} (run "))), "{widths} {class}: {rows:?}");
     }
+    // Loss traces: a legend entry per class the runs ended in, a panel per configuration.
+    let loss = svg_texts(&out.join("figures/loss.svg"));
+    let mut classes: Vec<&String> = ends.iter().map(|(_, c)| c).collect();
+    classes.sort();
+    classes.dedup();
+    for class in &classes {
+        assert_eq!(loss.iter().filter(|t| t == class).count(), 1, "{class}: {loss:?}");
+    }
+    assert!(loss.iter().any(|t| t.starts_with("2-1-2 ")) && loss.iter().any(|t| t.starts_with("5-2-5 ")), "{loss:?}");
     let drawn: Vec<Vec<u8>> = ["classes.svg", "data-squares-2x2.png"]
         .iter()
         .map(|f| std::fs::read(out.join("figures").join(f)).unwrap())

@@ -96,6 +96,36 @@ fn inspect_replays_the_recorded_run_bit_for_bit() {
     assert!(wide.contains("3-2-3") && wide.contains("needs a one-unit bottleneck"), "{wide}");
 }
 
+/// A trace by replay ends at the parameters the study's training gives, bit for bit, and its
+/// last loss is runs.csv's `final_loss`; `aemc inspect --trace` prints it.
+#[test]
+fn a_loss_trace_ends_where_the_study_did() {
+    use aemc::engine::NativeEngine;
+    use aemc::study::StudySpec;
+    use aemc::study::run::train_runs;
+    let dir = tempfile::tempdir().unwrap();
+    let study = study_file(dir.path(), "i.toml", STUDY);
+    let spec = StudySpec::from_file(std::path::Path::new(&study)).unwrap();
+    let configs = spec.configurations();
+    for (k, config) in configs.iter().enumerate() {
+        let recorded = train_runs(&spec, &NativeEngine, k, &[1]).unwrap().pop().unwrap();
+        // 37 does not divide the 400 epochs: the last stretch is shorter.
+        let trace = aemc::trace::trace(&spec, config, 1, 37).unwrap();
+        assert_eq!(trace.final_params, recorded.final_params, "configuration {k}");
+        let epochs: Vec<u32> = trace.points.iter().map(|p| p.0).collect();
+        assert_eq!(epochs.first(), Some(&0));
+        assert_eq!(epochs.last(), Some(&400));
+        assert_eq!(epochs.len(), 1 + 400usize.div_ceil(37));
+    }
+    let out = dir.path().join("out");
+    ok(run(&study, &out, &["--no-plots"]));
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let final_loss = runs.lines().nth(2).unwrap().split(',').nth(7).unwrap().to_owned();
+    let o = String::from_utf8(ok(aemc(&["inspect", &study, "--run", "1", "--trace", "100"])).stdout).unwrap();
+    let last = o.lines().last().unwrap();
+    assert_eq!(last.split_whitespace().collect::<Vec<_>>(), ["400", final_loss.as_str()], "{o}");
+}
+
 #[test]
 fn inspect_refuses_runs_and_configurations_the_study_lacks() {
     let dir = tempfile::tempdir().unwrap();

@@ -453,9 +453,86 @@ pub fn image_rows(
     Ok(svg)
 }
 
-/// A tick label on a log axis: the value with as many decimals as its first digit needs.
+/// Curves drawn in one colour under one legend entry: its name and each run's points.
+pub type CurveGroup = (String, Vec<Vec<(f64, f64)>>);
+
+/// A panel of curve groups: its caption and groups.
+pub type GroupPanel = (String, Vec<CurveGroup>);
+
+/// Loss traces on a log y axis, one panel per configuration (name, groups) side by side;
+/// within a panel, each group (a class) is several runs' curves (x, y) in one colour, and one
+/// legend beside the panels names the groups. Values ≤ 0 are left out.
+pub fn grouped_traces(axes: Axes, panels: &[GroupPanel]) -> anyhow::Result<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for (_, groups) in panels {
+        for (name, _) in groups {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    let points = || panels.iter().flat_map(|(_, g)| g.iter().flat_map(|(_, runs)| runs.iter().flatten()));
+    let x_high = points().map(|p| p.0).fold(1.0f64, f64::max);
+    let positive = || points().map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0);
+    let low = 10f64.powf(positive().fold(f64::INFINITY, f64::min).log10().floor());
+    let high = 10f64.powf(positive().fold(f64::NEG_INFINITY, f64::max).log10().ceil());
+    let (low, high) = if low.is_finite() && high > low { (low, high) } else { (1e-3, 1.0) };
+    let legend_width = 40 + 8 * names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as u32;
+    let panel_width = 520u32;
+    let mut svg = String::new();
+    {
+        let width = panel_width * panels.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width + legend_width, 460)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        let root = root.titled(axes.title, ("sans-serif", TITLE)).map_err(drawing)?;
+        let (plots, legend) = root.split_horizontally(width);
+        for ((caption, groups), area) in panels.iter().zip(plots.split_evenly((1, panels.len().max(1)))) {
+            let mut chart = ChartBuilder::on(&area)
+                .caption(caption, ("sans-serif", TICKS))
+                .margin(12)
+                .x_label_area_size(44)
+                .y_label_area_size(64)
+                .build_cartesian_2d(0f64..x_high, (low..high).log_scale())
+                .map_err(drawing)?;
+            chart
+                .configure_mesh()
+                .light_line_style(TRANSPARENT)
+                .x_desc(axes.x)
+                .y_desc(axes.y)
+                .axis_desc_style(("sans-serif", AXIS))
+                .label_style(("sans-serif", TICKS))
+                .x_labels(5)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| log_tick(*v))
+                .draw()
+                .map_err(drawing)?;
+            for (name, runs) in groups {
+                let k = names.iter().position(|n| n == name).unwrap_or(0);
+                for run in runs {
+                    let kept = run.iter().copied().filter(|p| p.1.is_finite() && p.1 > 0.0);
+                    chart.draw_series(LineSeries::new(kept, colour(k).stroke_width(2))).map_err(drawing)?;
+                }
+            }
+        }
+        let font = ("sans-serif", TICKS).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        for (k, name) in names.iter().enumerate() {
+            let y = 40 + 24 * k as i32;
+            legend.draw(&PathElement::new([(8, y), (28, y)], colour(k).stroke_width(2))).map_err(drawing)?;
+            legend.draw(&Text::new(*name, (34, y), font.clone())).map_err(drawing)?;
+        }
+        root.present().map_err(drawing)?;
+    }
+    Ok(svg)
+}
+
+/// A tick label on a log axis: the value with as many decimals as its first digit needs, or
+/// as `1e-5` below 0.001.
 fn log_tick(v: f64) -> String {
-    let decimals = (-v.log10()).ceil().max(0.0) as usize;
+    // Key points come as computed powers (9.999…e-5); a hair of tolerance names them.
+    if v < 0.99e-3 {
+        return format!("{v:.0e}");
+    }
+    let decimals = (-v.log10() - 1e-6).ceil().max(0.0) as usize;
     format!("{v:.decimals$}")
 }
 
@@ -643,5 +720,9 @@ mod tests {
         assert_eq!(bars(2), 1, "NaN and negative values are left out");
         assert_eq!(log_tick(0.01), "0.01");
         assert_eq!(log_tick(10.0), "10");
+        assert_eq!(log_tick(1e-5), "1e-5");
+        assert_eq!(log_tick(9.999999999999999e-5), "1e-4");
+        assert_eq!(log_tick(0.009999999999999998), "0.01");
+        assert_eq!(log_tick(0.05), "0.05");
     }
 }
