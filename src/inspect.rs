@@ -225,6 +225,66 @@ impl Inspection {
     }
 }
 
+impl Inspection {
+    /// For an A2 run, histograms of its mean head a and its sampling σ over every training
+    /// image and latent unit (the paper's Figs. 12–13); None for A1.
+    pub fn vae_histograms(&self, file_name: &str) -> anyhow::Result<Option<Figure>> {
+        if self.record.sigmas.is_empty() {
+            return Ok(None);
+        }
+        let a: Vec<f64> = self.record.codes.iter().map(|&x| f64::from(x)).collect();
+        let sigma: Vec<f64> = self.record.sigmas.iter().map(|&x| f64::from(x)).collect();
+        let title = format!("A2's a and σ over the images, run {}", self.record.run);
+        let axes = chart::Axes { title: &title, x: "value", y: "images × units" };
+        let svg =
+            chart::histograms(axes, &[("a (the mean head)".to_owned(), a), ("σ (sampling)".to_owned(), sigma)], 30)?;
+        Ok(Some(Figure { file_name: file_name.to_owned(), bytes: svg.into_bytes() }))
+    }
+}
+
+/// The A2 histograms' file beside the decoder figure `svg_name`.
+pub fn vae_name(svg_name: &str) -> String {
+    format!("{}-vae.svg", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
+}
+
+/// Configurations whose representative runs a study's figures replay, at most.
+pub const MAX_REPRESENTED: usize = 5;
+
+/// `reconstructions-config<K>.png` for each configuration (at most [`MAX_REPRESENTED`]) of a
+/// study off the 2×2 images (whose runs.csv holds every output, drawn without replaying): its
+/// run of median mse (the lower one of an even count) replayed and drawn by
+/// [`Inspection::reconstructions`]; none without runs.csv.
+pub fn representative_reconstructions(
+    dir: &std::path::Path,
+    spec: &StudySpec,
+    colormap: Colormap,
+) -> anyhow::Result<Vec<Figure>> {
+    let configs = spec.configurations();
+    if spec.squares_only() || configs.len() > MAX_REPRESENTED {
+        return Ok(Vec::new());
+    }
+    let Some((header, groups)) = crate::figures::results::runs_by_configuration(dir)? else { return Ok(Vec::new()) };
+    let (Some(run), Some(mse)) = (header.iter().position(|h| h == "run"), header.iter().position(|h| h == "mse"))
+    else {
+        return Ok(Vec::new());
+    };
+    if groups.len() != configs.len() {
+        return Ok(Vec::new());
+    }
+    let mut figures = Vec::new();
+    for (k, rows) in groups.iter().enumerate() {
+        let mut runs: Vec<(f64, u64)> = rows
+            .iter()
+            .filter_map(|r| Some((r.get(mse)?.parse::<f64>().ok()?, r.get(run)?.parse::<u64>().ok()?)))
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let Some(&(_, median)) = runs.get(runs.len().saturating_sub(1) / 2) else { continue };
+        let inspection = inspect(spec, k, median)?;
+        figures.push(inspection.reconstructions(&format!("reconstructions-config{k}.png"), colormap)?);
+    }
+    Ok(figures)
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }

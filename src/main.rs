@@ -97,6 +97,7 @@ fn draw(dir: &Path, colormap: Colormap) -> anyhow::Result<()> {
         .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
     let mut figures = figures(dir, &data, colormap)?;
     figures.extend(aemc::trace::loss_figure(dir, &spec)?);
+    figures.extend(aemc::inspect::representative_reconstructions(dir, &spec, colormap)?);
     for figure in figures {
         write_atomically(&out, &figure.file_name, &figure.bytes)?;
         println!("{}", out.join(&figure.file_name).display());
@@ -143,6 +144,10 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
         let images = inspection.reconstructions(&aemc::inspect::images_name(&name), Colormap::default())?;
         write_atomically(dir, &images.file_name, &images.bytes)?;
         println!("\n{}", dir.join(&images.file_name).display());
+        if let Some(vae) = inspection.vae_histograms(&aemc::inspect::vae_name(&name))? {
+            write_atomically(dir, &vae.file_name, &vae.bytes)?;
+            println!("{}", dir.join(&vae.file_name).display());
+        }
         match inspection.figure(&name)? {
             Some(figure) => {
                 write_atomically(dir, &figure.file_name, &figure.bytes)?;

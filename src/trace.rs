@@ -11,13 +11,12 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-
 use crate::data::DatasetSpec;
 use crate::engine::{Batching, NativeEngine, TrainSpec, TrainState};
 use crate::error::InputError;
 use crate::figures::Figure;
 use crate::figures::chart::{self, Axes};
+use crate::figures::results::runs_by_configuration;
 use crate::model::{Widths, evaluate};
 use crate::study::run::initial_params;
 use crate::study::{Configuration, StudySpec};
@@ -75,37 +74,34 @@ pub fn trace(spec: &StudySpec, config: &Configuration, run: u64, every: u32) -> 
 /// [`MAX_PANELS`]), the first [`RUNS_PER_CLASS`] runs of each class in runs.csv, traced at
 /// about [`POINTS`] points; None where runs.csv or traceable configurations are missing.
 pub fn loss_figure(dir: &Path, spec: &StudySpec) -> anyhow::Result<Option<Figure>> {
-    let path = dir.join("runs.csv");
-    if !path.exists() {
-        return Ok(None);
-    }
     let configs = spec.configurations();
     let traceable: Vec<usize> = (0..configs.len()).filter(|&k| untraceable(&configs[k]).is_none()).collect();
     if traceable.is_empty() || traceable.len() > MAX_PANELS {
         return Ok(None);
     }
-    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let header = reader.headers()?.clone();
+    let Some((header, groups)) = runs_by_configuration(dir)? else { return Ok(None) };
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(class), Some(run)) = (column("class"), column("run")) else { return Ok(None) };
-    // The rows come configuration by configuration (runs.csv's order): a configuration ends
-    // where the cells before `run` change.
-    let mut chosen: Vec<Vec<(String, Vec<u64>)>> = vec![Vec::new(); configs.len()];
-    let (mut config, mut last): (usize, Option<Vec<String>>) = (0, None);
-    for row in reader.records() {
-        let row = row.with_context(|| format!("reading {}", path.display()))?;
-        let key: Vec<String> = row.iter().take(run).map(str::to_owned).collect();
-        if last.as_ref().is_some_and(|l| *l != key) {
-            config += 1;
-        }
-        last = Some(key);
-        let (Some(c), Some(r)) = (row.get(class), row.get(run).and_then(|r| r.parse::<u64>().ok())) else { continue };
-        let Some(classes) = chosen.get_mut(config) else { break };
-        match classes.iter_mut().find(|(name, _)| name == c) {
-            Some((_, runs)) if runs.len() < RUNS_PER_CLASS => runs.push(r),
-            Some(_) => {}
-            None => classes.push((c.to_owned(), vec![r])),
-        }
+    // Each configuration's first runs of each class.
+    let chosen: Vec<Vec<(String, Vec<u64>)>> = groups
+        .iter()
+        .map(|rows| {
+            let mut classes: Vec<(String, Vec<u64>)> = Vec::new();
+            for row in rows {
+                let (Some(c), Some(r)) = (row.get(class), row.get(run).and_then(|r| r.parse::<u64>().ok())) else {
+                    continue;
+                };
+                match classes.iter_mut().find(|(name, _)| name == c) {
+                    Some((_, runs)) if runs.len() < RUNS_PER_CLASS => runs.push(r),
+                    Some(_) => {}
+                    None => classes.push((c.to_owned(), vec![r])),
+                }
+            }
+            classes
+        })
+        .collect();
+    if chosen.len() != configs.len() {
+        return Ok(None);
     }
     let mut panels = Vec::new();
     for &k in &traceable {

@@ -128,7 +128,21 @@ fn an_anomaly_study_draws_roc_curves_and_sigma() {
     );
     let out = dir.path().join("out");
     ok(run(&study, &out, &[]));
-    assert_eq!(figures(&out), ["data-mnist+train_limit=8.png", "roc.svg", "sigma.svg"]);
+    assert_eq!(
+        figures(&out),
+        [
+            "data-mnist+train_limit=8.png",
+            "reconstructions-config0.png",
+            "reconstructions-config1.png",
+            "reconstructions-config2.png",
+            "roc.svg",
+            "sigma.svg"
+        ]
+    );
+    // Each configuration's median run: 8 training images, their reconstructions and those
+    // after the post-processing, 28 × 28 pixels in 3 × 3 blocks, 4 pixels apart.
+    let png = image::open(out.join("figures/reconstructions-config0.png")).unwrap().to_rgb8();
+    assert_eq!((png.width(), png.height()), (8 * (28 * 3 + 4) + 4, 3 * (28 * 3 + 4) + 4));
     let roc = svg_texts(&out.join("figures/roc.svg"));
     let legend: Vec<&String> = roc.iter().filter(|t| t.contains("(AUC ")).collect();
     assert_eq!(legend.len(), 3, "A1 and two A2 readings: {roc:?}");

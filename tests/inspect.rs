@@ -127,7 +127,7 @@ fn a_loss_trace_ends_where_the_study_did() {
 }
 
 #[test]
-fn inspect_refuses_runs_and_configurations_the_study_lacks() {
+fn inspect_refuses_what_the_study_lacks_and_draws_a2s_a_and_sigma() {
     let dir = tempfile::tempdir().unwrap();
     let study = study_file(dir.path(), "i.toml", STUDY);
     one_line_error(&aemc(&["inspect", &study, "--run", "4"]), 2, "--run");
@@ -137,4 +137,18 @@ fn inspect_refuses_runs_and_configurations_the_study_lacks() {
         2,
         "none.toml",
     );
+    let vae = study_file(dir.path(), "v.toml", &format!("{STUDY}model = \"vae\"\n"));
+    let o = aemc(&["inspect", &vae, "--run", "0", "--trace", "10"]);
+    one_line_error(&o, 2, "--trace");
+    assert!(o.stdout.is_empty(), "nothing printed before the error");
+    // An A2 run: a and σ per image printed, and drawn as histograms (Figs. 12–13).
+    let svg = dir.path().join("v.svg");
+    let o =
+        String::from_utf8(ok(aemc(&["inspect", &vae, "--run", "0", "--svg", svg.to_str().unwrap()])).stdout).unwrap();
+    assert!(o.contains("code (A2: a)  σ"), "{o}");
+    let histograms = std::fs::read_to_string(dir.path().join("v-vae.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&histograms).unwrap();
+    let texts: Vec<&str> =
+        doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).map(str::trim).collect();
+    assert!(texts.contains(&"a (the mean head)") && texts.contains(&"σ (sampling)"), "{texts:?}");
 }

@@ -525,6 +525,66 @@ pub fn grouped_traces(axes: Axes, panels: &[GroupPanel]) -> anyhow::Result<Strin
     Ok(svg)
 }
 
+/// Histograms side by side, one panel per sample (name, values) on its own x range from its
+/// least to its largest value, `bins` bins each; values not finite are left out.
+pub fn histograms(axes: Axes, samples: &[(String, Vec<f64>)], bins: usize) -> anyhow::Result<String> {
+    let bins = bins.max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (420 * samples.len().max(1) as u32, 330)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        let root = root.titled(axes.title, ("sans-serif", TITLE)).map_err(drawing)?;
+        for (k, ((name, values), area)) in samples.iter().zip(root.split_evenly((1, samples.len().max(1)))).enumerate()
+        {
+            let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            let (low, high) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            let (low, high) = if !low.is_finite() {
+                (0.0, 1.0)
+            } else if high > low {
+                (low, high)
+            } else {
+                (low - 0.5 * low.abs().max(1e-3), high + 0.5 * high.abs().max(1e-3))
+            };
+            let width = (high - low) / bins as f64;
+            let mut counts = vec![0u32; bins];
+            for &v in &finite {
+                counts[(((v - low) / width) as usize).min(bins - 1)] += 1;
+            }
+            let most = counts.iter().copied().max().unwrap_or(0).max(1);
+            let mut chart = ChartBuilder::on(&area)
+                .caption(name, ("sans-serif", AXIS))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(48)
+                .build_cartesian_2d(low..high, 0f64..f64::from(most) * 1.1)
+                .map_err(drawing)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(TRANSPARENT)
+                .x_desc(axes.x)
+                .y_desc(axes.y)
+                .axis_desc_style(("sans-serif", TICKS))
+                .label_style(("sans-serif", 12))
+                .x_labels(5)
+                .y_labels(4)
+                .x_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(drawing)?;
+            let fill = colour(k).mix(0.8).filled();
+            chart
+                .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(b, &c)| {
+                    let x = low + b as f64 * width;
+                    Rectangle::new([(x, 0.0), (x + width, f64::from(c))], fill)
+                }))
+                .map_err(drawing)?;
+        }
+        root.present().map_err(drawing)?;
+    }
+    Ok(svg)
+}
+
 /// A tick label on a log axis: the value with as many decimals as its first digit needs, or
 /// as `1e-5` below 0.001.
 fn log_tick(v: f64) -> String {

@@ -379,3 +379,27 @@ fn reconstructions(dir: &Path) -> anyhow::Result<Option<Figure>> {
     )?;
     Ok(Some(Figure { file_name: "reconstructions.svg".to_owned(), bytes: svg.into_bytes() }))
 }
+
+/// runs.csv's header and rows grouped by configuration (runs.csv's order: a configuration
+/// ends where the cells before `run` change), or None where the directory has no runs.csv.
+pub fn runs_by_configuration(dir: &Path) -> anyhow::Result<Option<(csv::StringRecord, Vec<Vec<csv::StringRecord>>)>> {
+    let path = dir.join("runs.csv");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+    let header = reader.headers()?.clone();
+    let Some(run) = header.iter().position(|h| h == "run") else { return Ok(None) };
+    let mut groups: Vec<Vec<csv::StringRecord>> = Vec::new();
+    for row in reader.records() {
+        let row = row.with_context(|| format!("reading {}", path.display()))?;
+        let same =
+            groups.last().and_then(|g| g.last()).is_some_and(|last| last.iter().take(run).eq(row.iter().take(run)));
+        if same {
+            groups.last_mut().expect("a group").push(row);
+        } else {
+            groups.push(vec![row]);
+        }
+    }
+    Ok(Some((header, groups)))
+}
