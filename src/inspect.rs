@@ -16,6 +16,7 @@ use std::fmt::Write as _;
 use crate::analysis::bottleneck::DecoderMap;
 use crate::error::InputError;
 use crate::figures::chart::{self, Curve};
+use crate::figures::results::RunRows;
 use crate::figures::{Colormap, Figure, grid};
 use crate::float::shortest;
 use crate::model::ParamLayout;
@@ -242,11 +243,6 @@ impl Inspection {
     }
 }
 
-/// The A2 histograms' file beside the decoder figure `svg_name`.
-pub fn vae_name(svg_name: &str) -> String {
-    format!("{}-vae.svg", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
-}
-
 /// Configurations whose representative runs a study's figures replay, at most.
 pub const MAX_REPRESENTED: usize = 5;
 
@@ -263,20 +259,26 @@ pub fn representative_reconstructions(
     if spec.squares_only() || configs.len() > MAX_REPRESENTED {
         return Ok(Vec::new());
     }
-    let Some((header, groups)) = crate::figures::results::runs_by_configuration(dir)? else { return Ok(Vec::new()) };
-    let (Some(run), Some(mse)) = (header.iter().position(|h| h == "run"), header.iter().position(|h| h == "mse"))
-    else {
-        return Ok(Vec::new());
-    };
-    if groups.len() != configs.len() {
+    let Some(rows) = RunRows::open(dir)? else { return Ok(Vec::new()) };
+    let (Some(run), Some(mse)) = (rows.column("run"), rows.column("mse")) else { return Ok(Vec::new()) };
+    // Each configuration's (mse, run) of every run.
+    let mut runs: Vec<Vec<(f64, u64)>> = vec![Vec::new(); configs.len()];
+    let mut seen = 0;
+    for row in rows {
+        let (config, row) = row?;
+        seen = config + 1;
+        let Some(of_config) = runs.get_mut(config) else { return Ok(Vec::new()) };
+        if let (Some(m), Some(r)) =
+            (row.get(mse).and_then(|m| m.parse().ok()), row.get(run).and_then(|r| r.parse().ok()))
+        {
+            of_config.push((m, r));
+        }
+    }
+    if seen != configs.len() {
         return Ok(Vec::new());
     }
     let mut figures = Vec::new();
-    for (k, rows) in groups.iter().enumerate() {
-        let mut runs: Vec<(f64, u64)> = rows
-            .iter()
-            .filter_map(|r| Some((r.get(mse)?.parse::<f64>().ok()?, r.get(run)?.parse::<u64>().ok()?)))
-            .collect();
+    for (k, mut runs) in runs.into_iter().enumerate() {
         runs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let Some(&(_, median)) = runs.get(runs.len().saturating_sub(1) / 2) else { continue };
         let inspection = inspect(spec, k, median)?;
@@ -356,7 +358,8 @@ pub fn figure_name(config_index: usize, run: u64) -> String {
     format!("inspect-config{config_index}-run{run}.svg")
 }
 
-/// The reconstructions' file beside the decoder figure `svg_name`.
-pub fn images_name(svg_name: &str) -> String {
-    format!("{}-images.png", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
+/// The file beside the decoder figure `svg_name` that ends in `suffix`: `-images.png` for the
+/// reconstructions, `-vae.svg` for A2's histograms.
+pub fn beside(svg_name: &str, suffix: &str) -> String {
+    format!("{}{suffix}", svg_name.strip_suffix(".svg").unwrap_or(svg_name))
 }

@@ -10,7 +10,7 @@ use aemc::audit;
 use aemc::cli::{Cli, Command, InspectArgs, VerifyArgs};
 use aemc::data::DatasetSpec;
 use aemc::error::InputError;
-use aemc::figures::{Colormap, FIGURES_DIR, figures};
+use aemc::figures::{Colormap, FIGURES_DIR, Figure, figures};
 use aemc::report::paired::Comparison;
 use aemc::report::terminal::terminal;
 use aemc::report::{Exporter, Report, Summary, exporters, predict};
@@ -92,15 +92,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn draw(dir: &Path, colormap: Colormap) -> anyhow::Result<()> {
     let spec = StudySpec::from_file(&dir.join(STUDY_FILE))?;
     let data = spec.datasets.iter().map(DatasetSpec::label).zip(spec.load_datasets()?).collect::<Vec<_>>();
-    let out = dir.join(FIGURES_DIR);
-    std::fs::create_dir_all(&out)
-        .map_err(|e| InputError::field(out.display().to_string(), format!("cannot create it: {e}")))?;
     let mut figures = figures(dir, &data, colormap)?;
     figures.extend(aemc::trace::loss_figure(dir, &spec)?);
     figures.extend(aemc::inspect::representative_reconstructions(dir, &spec, colormap)?);
+    write_figures(&dir.join(FIGURES_DIR), &figures)
+}
+
+/// Writes `figures` into `dir` (created if need be), one path a line.
+fn write_figures(dir: &Path, figures: &[Figure]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| InputError::field(dir.display().to_string(), format!("cannot create it: {e}")))?;
     for figure in figures {
-        write_atomically(&out, &figure.file_name, &figure.bytes)?;
-        println!("{}", out.join(&figure.file_name).display());
+        write_atomically(dir, &figure.file_name, &figure.bytes)?;
+        println!("{}", dir.join(&figure.file_name).display());
     }
     Ok(())
 }
@@ -139,21 +143,16 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = path {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)
-            .map_err(|e| InputError::field(dir.display().to_string(), format!("cannot create it: {e}")))?;
-        let images = inspection.reconstructions(&aemc::inspect::images_name(&name), Colormap::default())?;
-        write_atomically(dir, &images.file_name, &images.bytes)?;
-        println!("\n{}", dir.join(&images.file_name).display());
-        if let Some(vae) = inspection.vae_histograms(&aemc::inspect::vae_name(&name))? {
-            write_atomically(dir, &vae.file_name, &vae.bytes)?;
-            println!("{}", dir.join(&vae.file_name).display());
-        }
-        match inspection.figure(&name)? {
-            Some(figure) => {
-                write_atomically(dir, &figure.file_name, &figure.bytes)?;
-                println!("{}", path.display());
-            }
-            None => println!("No decoder figure: it needs a one-unit bottleneck (h2 = 1)."),
+        let decoder = inspection.figure(&name)?;
+        let mut figures =
+            vec![inspection.reconstructions(&aemc::inspect::beside(&name, "-images.png"), Colormap::default())?];
+        figures.extend(inspection.vae_histograms(&aemc::inspect::beside(&name, "-vae.svg"))?);
+        let has_decoder = decoder.is_some();
+        figures.extend(decoder);
+        println!();
+        write_figures(dir, &figures)?;
+        if !has_decoder {
+            println!("No decoder figure: it needs a one-unit bottleneck (h2 = 1).");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -16,7 +16,7 @@ use crate::engine::{Batching, NativeEngine, TrainSpec, TrainState};
 use crate::error::InputError;
 use crate::figures::Figure;
 use crate::figures::chart::{self, Axes};
-use crate::figures::results::runs_by_configuration;
+use crate::figures::results::first_runs_of_each_class;
 use crate::model::{Widths, evaluate};
 use crate::study::run::initial_params;
 use crate::study::{Configuration, StudySpec};
@@ -79,27 +79,10 @@ pub fn loss_figure(dir: &Path, spec: &StudySpec) -> anyhow::Result<Option<Figure
     if traceable.is_empty() || traceable.len() > MAX_PANELS {
         return Ok(None);
     }
-    let Some((header, groups)) = runs_by_configuration(dir)? else { return Ok(None) };
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let (Some(class), Some(run)) = (column("class"), column("run")) else { return Ok(None) };
-    // Each configuration's first runs of each class.
-    let chosen: Vec<Vec<(String, Vec<u64>)>> = groups
-        .iter()
-        .map(|rows| {
-            let mut classes: Vec<(String, Vec<u64>)> = Vec::new();
-            for row in rows {
-                let (Some(c), Some(r)) = (row.get(class), row.get(run).and_then(|r| r.parse::<u64>().ok())) else {
-                    continue;
-                };
-                match classes.iter_mut().find(|(name, _)| name == c) {
-                    Some((_, runs)) if runs.len() < RUNS_PER_CLASS => runs.push(r),
-                    Some(_) => {}
-                    None => classes.push((c.to_owned(), vec![r])),
-                }
-            }
-            classes
-        })
-        .collect();
+    let Some((header, chosen)) = first_runs_of_each_class(dir, RUNS_PER_CLASS, configs.len())? else {
+        return Ok(None);
+    };
+    let Some(run) = header.iter().position(|h| h == "run") else { return Ok(None) };
     if chosen.len() != configs.len() {
         return Ok(None);
     }
@@ -109,10 +92,11 @@ pub fn loss_figure(dir: &Path, spec: &StudySpec) -> anyhow::Result<Option<Figure
         let every = config.epochs.div_ceil(POINTS).max(1);
         let mut groups: Vec<chart::CurveGroup> = Vec::new();
         for class_name in crate::outcome::OutcomeClass::ALL.iter().map(ToString::to_string) {
-            let Some((_, runs)) = chosen[k].iter().find(|(c, _)| *c == class_name) else { continue };
-            let traces = runs
+            let Some((_, rows)) = chosen[k].iter().find(|(c, _)| *c == class_name) else { continue };
+            let traces = rows
                 .iter()
-                .map(|&r| {
+                .filter_map(|row| row.get(run)?.parse::<u64>().ok())
+                .map(|r| {
                     let t = trace(spec, config, r, every)?;
                     Ok(t.points.iter().map(|&(e, l)| (f64::from(e), f64::from(l))).collect())
                 })

@@ -159,8 +159,10 @@ fn accumulate<const VAE: bool, L: Lanes>(
     let [l1, _, l3, l4] = &shape.layout.layers;
     let pixels = shape.pixels;
     let (h1, h3) = (l1.fan_out, l3.fan_out);
-    // Only the first n images count; the others' factors are zero.
-    let real = |t: usize, v: f32| if t < n { v } else { 0.0 };
+    // Each image's value of `f`, zero for the padding past the first n.
+    let per_image = |s: &[Scratch; TILE], f: &dyn Fn(&Scratch) -> f32| -> [f32; TILE] {
+        std::array::from_fn(|t| if t < n { f(&s[t]) } else { 0.0 })
+    };
 
     let l1_kernel = l1.weight_offset..l1.weight_offset + h1 * pixels;
     let l4_kernel = l4.weight_offset..l4.weight_offset + h3 * pixels;
@@ -175,11 +177,10 @@ fn accumulate<const VAE: bool, L: Lanes>(
         // A1's copy (VAE false) has no trace of A2's code.
         middle_forward(shape, theta, if VAE { vaes[t] } else { None }, &mut s[t]);
     }
-    // Layer 3's units that relu left on for some image, with each image's activation.
-    let units: Vec<(usize, [f32; TILE])> = (0..h3)
-        .map(|i| (i, std::array::from_fn(|t| real(t, s[t.min(n - 1)].pre3[i]).max(0.0))))
-        .filter(|(_, h): &(usize, [f32; TILE])| h.iter().any(|&h| h != 0.0))
-        .collect();
+    // Layer 3's activations, and the units that relu left on for some image.
+    let h3_act: Vec<[f32; TILE]> = (0..h3).map(|i| per_image(s, &|s| s.pre3[i].max(0.0))).collect();
+    let units: Vec<(usize, [f32; TILE])> =
+        h3_act.iter().copied().enumerate().filter(|(_, h)| h.iter().any(|&h| h != 0.0)).collect();
     wide::decode::<L>(
         &mut s.each_mut().map(|s| &mut s.z[..]),
         &theta[l4.bias_offset..l4.bias_offset + pixels],
@@ -197,8 +198,7 @@ fn accumulate<const VAE: bool, L: Lanes>(
     // Layer 4's kernel gradient and the errors at layer 3, over the units relu left on (a NaN
     // pre-activation counts as on, so that it propagates).
     let on: Vec<usize> = (0..h3).filter(|&i| (0..n).any(|t| s[t].pre3[i] > 0.0 || s[t].pre3[i].is_nan())).collect();
-    let h: Vec<[f32; TILE]> =
-        on.iter().map(|&i| std::array::from_fn(|t| real(t, s[t.min(n - 1)].pre3[i]).max(0.0))).collect();
+    let h: Vec<[f32; TILE]> = on.iter().map(|&i| h3_act[i]).collect();
     let mut dpre3_on = vec![[0.0f32; TILE]; on.len()];
     {
         let dz: [&[f32]; TILE] = std::array::from_fn(|t| &s[t.min(n - 1)].z[..]);
@@ -223,7 +223,7 @@ fn accumulate<const VAE: bool, L: Lanes>(
     }
     // Layer 1's gradient, over the units with an error for some image.
     let on: Vec<usize> = (0..h1).filter(|&j| (0..n).any(|t| s[t].dpre1[j] != 0.0)).collect();
-    let d: Vec<[f32; TILE]> = on.iter().map(|&j| std::array::from_fn(|t| real(t, s[t.min(n - 1)].dpre1[j]))).collect();
+    let d: Vec<[f32; TILE]> = on.iter().map(|&j| per_image(s, &|s| s.dpre1[j])).collect();
     for (&j, d) in on.iter().zip(&d) {
         for &d in &d[..n] {
             if d != 0.0 {

@@ -329,36 +329,18 @@ fn sigma_chart(runs: &Table) -> anyhow::Result<Option<Figure>> {
 /// `reconstructions.svg`, where runs.csv holds the 2×2 images' outputs; reads runs.csv row by
 /// row and keeps only the first run of each (configuration, class).
 fn reconstructions(dir: &Path) -> anyhow::Result<Option<Figure>> {
-    let Some(header) = Table::header(dir, "runs.csv")? else { return Ok(None) };
+    let Some((header, chosen)) = first_runs_of_each_class(dir, 1, MAX_RECONSTRUCTED)? else { return Ok(None) };
     let position = |name: &str| header.iter().position(|h| h == name);
-    let (Some(class), Some(run), Some(first_output)) = (position("class"), position("run"), position("out_1_1")) else {
-        return Ok(None);
-    };
-    let path = dir.join("runs.csv");
-    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let config: Vec<usize> = CONFIG_COLUMNS.iter().filter_map(|c| position(c)).collect();
-    let mut firsts: Vec<(Vec<String>, String, csv::StringRecord)> = Vec::new();
-    let mut configs: Vec<Vec<String>> = Vec::new();
-    for row in reader.records() {
-        let row = row.with_context(|| format!("reading {}", path.display()))?;
-        let key: Vec<String> = config.iter().map(|&c| row.get(c).unwrap_or("").to_owned()).collect();
-        if !configs.contains(&key) {
-            if configs.len() == MAX_RECONSTRUCTED {
-                return Ok(None);
-            }
-            configs.push(key.clone());
-        }
-        let c = row.get(class).unwrap_or("").to_owned();
-        if !firsts.iter().any(|(k, cl, _)| *k == key && *cl == c) {
-            firsts.push((key, c, row));
-        }
-    }
-    let table = Table { header: header.clone(), rows: firsts.iter().map(|f| f.2.clone()).collect() };
+    let (Some(run), Some(first_output)) = (position("run"), position("out_1_1")) else { return Ok(None) };
+    let firsts: Vec<&csv::StringRecord> = chosen.iter().flatten().flat_map(|(_, rows)| rows).collect();
+    let table =
+        Table { header: header.iter().map(str::to_owned).collect(), rows: firsts.into_iter().cloned().collect() };
     let shown = table.varying_config();
     let mut rows = Vec::new();
-    for key in &configs {
+    for classes in &chosen {
         for class_name in crate::outcome::OutcomeClass::ALL.iter().map(|c| c.to_string()) {
-            let Some((_, _, row)) = firsts.iter().find(|(k, c, _)| k == key && *c == class_name) else { continue };
+            let Some((_, firsts)) = classes.iter().find(|(c, _)| *c == class_name) else { continue };
+            let row = &firsts[0];
             let outputs: Vec<f32> =
                 (0..16).map(|k| row.get(first_output + k).and_then(|v| v.parse().ok()).unwrap_or(f32::NAN)).collect();
             let before: Vec<Vec<f32>> = outputs.chunks(4).map(<[f32]>::to_vec).collect();
@@ -380,26 +362,84 @@ fn reconstructions(dir: &Path) -> anyhow::Result<Option<Figure>> {
     Ok(Some(Figure { file_name: "reconstructions.svg".to_owned(), bytes: svg.into_bytes() }))
 }
 
-/// runs.csv's header and rows grouped by configuration (runs.csv's order: a configuration
-/// ends where the cells before `run` change), or None where the directory has no runs.csv.
-pub fn runs_by_configuration(dir: &Path) -> anyhow::Result<Option<(csv::StringRecord, Vec<Vec<csv::StringRecord>>)>> {
-    let path = dir.join("runs.csv");
-    if !path.exists() {
-        return Ok(None);
+/// runs.csv's rows as they stream, each with the index of its configuration (runs.csv's
+/// order: a configuration ends where the cells before `run` change).
+pub struct RunRows {
+    /// runs.csv's header.
+    pub header: csv::StringRecord,
+    records: csv::StringRecordsIntoIter<std::fs::File>,
+    path: std::path::PathBuf,
+    /// Cells before `run`.
+    key_len: usize,
+    last: Option<csv::StringRecord>,
+    config: usize,
+}
+
+impl RunRows {
+    /// `dir/runs.csv`, or None where the directory has none (or it has no `run` column).
+    pub fn open(dir: &Path) -> anyhow::Result<Option<RunRows>> {
+        let path = dir.join("runs.csv");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
+        let header = reader.headers()?.clone();
+        let Some(key_len) = header.iter().position(|h| h == "run") else { return Ok(None) };
+        Ok(Some(RunRows { header, records: reader.into_records(), path, key_len, last: None, config: 0 }))
     }
-    let mut reader = csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let header = reader.headers()?.clone();
-    let Some(run) = header.iter().position(|h| h == "run") else { return Ok(None) };
-    let mut groups: Vec<Vec<csv::StringRecord>> = Vec::new();
-    for row in reader.records() {
-        let row = row.with_context(|| format!("reading {}", path.display()))?;
-        let same =
-            groups.last().and_then(|g| g.last()).is_some_and(|last| last.iter().take(run).eq(row.iter().take(run)));
-        if same {
-            groups.last_mut().expect("a group").push(row);
-        } else {
-            groups.push(vec![row]);
+
+    /// The position of column `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+}
+
+impl Iterator for RunRows {
+    type Item = anyhow::Result<(usize, csv::StringRecord)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let row = match self.records.next()? {
+            Ok(row) => row,
+            Err(e) => return Some(Err(anyhow::Error::new(e).context(format!("reading {}", self.path.display())))),
+        };
+        let key_len = self.key_len;
+        if self.last.as_ref().is_some_and(|last| !last.iter().take(key_len).eq(row.iter().take(key_len))) {
+            self.config += 1;
+        }
+        self.last = Some(row.clone());
+        Some(Ok((self.config, row)))
+    }
+}
+
+/// One configuration's chosen rows, by class in order of first appearance.
+pub type ClassRuns = Vec<(String, Vec<csv::StringRecord>)>;
+
+/// Each configuration's first `k` rows of each class its runs ended in, in runs.csv's order;
+/// None where runs.csv is missing, has no `class` column, or holds more than
+/// `max_configs` configurations (found without reading on).
+pub fn first_runs_of_each_class(
+    dir: &Path,
+    k: usize,
+    max_configs: usize,
+) -> anyhow::Result<Option<(csv::StringRecord, Vec<ClassRuns>)>> {
+    let Some(rows) = RunRows::open(dir)? else { return Ok(None) };
+    let Some(class) = rows.column("class") else { return Ok(None) };
+    let header = rows.header.clone();
+    let mut chosen: Vec<ClassRuns> = Vec::new();
+    for row in rows {
+        let (config, row) = row?;
+        if config >= max_configs {
+            return Ok(None);
+        }
+        if chosen.len() <= config {
+            chosen.push(Vec::new());
+        }
+        let c = row.get(class).unwrap_or("");
+        match chosen[config].iter_mut().find(|(name, _)| name == c) {
+            Some((_, runs)) if runs.len() < k => runs.push(row),
+            Some(_) => {}
+            None => chosen[config].push((c.to_owned(), vec![row])),
         }
     }
-    Ok(Some((header, groups)))
+    Ok(Some((header, chosen)))
 }
